@@ -1,0 +1,78 @@
+//! `tollgate`: one binary, three faces (SPEC section 1).
+
+mod check;
+mod output;
+mod recover;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "Keeps AI-agent pipelines honest: language server and CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the language server over stdio.
+    Lsp,
+    /// Run every check once; exit 0 clean, 1 with errors, 2 on usage or I/O errors.
+    Check(check::Args),
+    /// Show the run: stage, status, attempts, open blockers and the next step.
+    Status(status::Args),
+    /// Carry out a recovery step, as the editor's code actions do.
+    Recover(recover::Args),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Resolves DIR (default: the current directory) to a factory root, or explains.
+pub fn find_root(dir: Option<PathBuf>) -> Result<tollgate_engine::root::Root, String> {
+    let dir = match dir {
+        Some(d) => d,
+        None => std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?,
+    };
+    let dir = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    tollgate_engine::root::Root::find(&dir).ok_or_else(|| {
+        format!("{}: no factory root here or above (no pipeline.yaml or .factory/pipeline.yaml)", dir.display())
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Lsp => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .init();
+            tollgate_lsp::run_stdio();
+            ExitCode::SUCCESS
+        }
+        Command::Check(args) => check::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Recover(args) => recover::run(args),
+    }
+}

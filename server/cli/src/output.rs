@@ -1,0 +1,1 @@
+//! Rendering findings as text, JSON, SARIF and GitHub annotations.

@@ -1,0 +1,1 @@
+//! One analysis of one factory root: load its files, run every check.

@@ -1,0 +1,77 @@
+//! Every cross-file check: one folder per theme, one file per code
+//! (`missing-output` is in `state/missing_output.rs`). Per-file format checks
+//! (syntax, keys, values) are made by the loaders in `crate::model`.
+
+pub mod edits;
+pub mod git;
+pub mod permissions;
+pub mod pipeline;
+pub mod scope;
+pub mod state;
+
+use std::path::Path;
+
+use crate::changes::{Change, GitFacts};
+use crate::diagnostic::{Diagnostic, Finding};
+use crate::fs_view::FsView;
+use crate::model::evidence::Evidence;
+use crate::model::matrix::Matrix;
+use crate::model::pipeline::Pipeline;
+use crate::model::scope::Scope;
+use crate::model::state::State;
+use crate::model::Loaded;
+
+/// Everything a check may read.
+pub struct Context<'a> {
+    pub root: &'a Path,
+    pub pipeline: Option<&'a Loaded<Pipeline>>,
+    pub matrix: Option<&'a Loaded<Matrix>>,
+    pub state: Option<&'a Loaded<State>>,
+    pub scope: Option<&'a Loaded<Scope>>,
+    pub evidence: Option<&'a Loaded<Evidence>>,
+    pub fs: &'a dyn FsView,
+    /// Changed paths while a run is active (empty otherwise).
+    pub changes: &'a [Change],
+    /// Facts read from git (None outside git).
+    pub git: Option<&'a GitFacts>,
+}
+
+impl<'a> Context<'a> {
+    pub fn pipeline(&self) -> Option<(&'a Loaded<Pipeline>, &'a Pipeline)> {
+        self.pipeline.and_then(|l| l.model.as_ref().map(|m| (l, m)))
+    }
+    pub fn matrix(&self) -> Option<(&'a Loaded<Matrix>, &'a Matrix)> {
+        self.matrix.and_then(|l| l.model.as_ref().map(|m| (l, m)))
+    }
+    pub fn state(&self) -> Option<(&'a Loaded<State>, &'a State)> {
+        self.state.and_then(|l| l.model.as_ref().map(|m| (l, m)))
+    }
+    pub fn scope(&self) -> Option<(&'a Loaded<Scope>, &'a Scope)> {
+        self.scope.and_then(|l| l.model.as_ref().map(|m| (l, m)))
+    }
+    pub fn evidence(&self) -> Option<(&'a Loaded<Evidence>, &'a Evidence)> {
+        self.evidence.and_then(|l| l.model.as_ref().map(|m| (l, m)))
+    }
+}
+
+/// Where checks put their findings.
+#[derive(Default, Debug)]
+pub struct Sink {
+    pub findings: Vec<Finding>,
+}
+
+impl Sink {
+    pub fn push(&mut self, path: &str, diagnostic: Diagnostic) {
+        self.findings.push(Finding { path: path.to_string(), diagnostic });
+    }
+}
+
+/// Runs every cross-file check.
+pub fn run_all(ctx: &Context, sink: &mut Sink) {
+    pipeline::run(ctx, sink);
+    state::run(ctx, sink);
+    permissions::run(ctx, sink);
+    scope::run(ctx, sink);
+    git::run(ctx, sink);
+    edits::run(ctx, sink);
+}

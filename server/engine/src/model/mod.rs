@@ -1,0 +1,41 @@
+//! Models of the files a factory root holds, each with exact spans.
+//!
+//! Every `load` takes the file's text and returns the model (None when the text
+//! cannot be read as that format at all, e.g. a syntax error) plus the findings
+//! that belong to the file alone: `yaml-syntax`, `duplicate-key`, `unknown-key`,
+//! `invalid-value`, `missing-key`, `matrix-malformed`. Cross-file checks live in
+//! `crate::checks`.
+
+pub mod evidence;
+pub mod matrix;
+pub mod pipeline;
+pub mod scope;
+pub mod state;
+
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use tollgate_text::TextRange;
+
+/// A value and the byte range of its text (quotes included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub range: TextRange,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, range: TextRange) -> Self {
+        Spanned { value, range }
+    }
+}
+
+/// One loaded file: its text, its model and its own findings.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// Path relative to the factory root, `/`-separated.
+    pub path: String,
+    pub text: Arc<str>,
+    pub model: Option<T>,
+    pub diagnostics: Vec<Diagnostic>,
+}

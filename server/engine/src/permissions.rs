@@ -1,0 +1,2 @@
+//! A stage's write permissions: its `permissions.write` when present, else its
+//! matrix row (SPEC section 2).

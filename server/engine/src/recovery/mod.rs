@@ -1,0 +1,1 @@
+//! Recovery actions (SPEC section 5): planned first, then carried out whole or not at all.

@@ -1,0 +1,183 @@
+//! Text positions shared by every part of tollgate.
+//!
+//! Everything inside the engine speaks in byte offsets (`TextRange`). Only at the
+//! edge (LSP, CLI output) are they turned into line/column pairs, in the encoding
+//! the client negotiated, through a `LineIndex`.
+
+use serde::{Deserialize, Serialize};
+
+/// A half-open byte range `start..end` into a UTF-8 text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TextRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl TextRange {
+    pub fn new(start: u32, end: u32) -> Self {
+        debug_assert!(start <= end, "range {start}..{end} is reversed");
+        TextRange { start, end }
+    }
+
+    pub fn empty(at: u32) -> Self {
+        TextRange { start: at, end: at }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn contains(&self, offset: u32) -> bool {
+        self.start <= offset && offset < self.end
+    }
+
+    /// True when `offset` is inside the range or right at its end (a cursor after a word).
+    pub fn touches(&self, offset: u32) -> bool {
+        self.start <= offset && offset <= self.end
+    }
+
+    pub fn cover(self, other: TextRange) -> TextRange {
+        TextRange::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    pub fn slice<'a>(&self, text: &'a str) -> &'a str {
+        text.get(self.start as usize..self.end as usize).unwrap_or("")
+    }
+}
+
+/// How columns are counted: LSP's UTF-16 code units (the default) or UTF-8 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PositionEncoding {
+    Utf8,
+    #[default]
+    Utf16,
+}
+
+/// A 0-based line and column, the column counted in some `PositionEncoding`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Start offsets of every line of one text, so positions convert in O(log n).
+///
+/// Lines end at `\n`; a `\r` before it belongs to the line ending and a column past
+/// the line's content clamps to the content's end (LSP clients may send that).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineIndex {
+    line_starts: Vec<u32>,
+    len: u32,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i as u32 + 1);
+            }
+        }
+        LineIndex { line_starts, len: text.len() as u32 }
+    }
+
+    pub fn line_count(&self) -> u32 {
+        self.line_starts.len() as u32
+    }
+
+    /// Byte range of line `line`, without its line ending.
+    pub fn line_range(&self, text: &str, line: u32) -> Option<TextRange> {
+        let start = *self.line_starts.get(line as usize)?;
+        let mut end = self.line_starts.get(line as usize + 1).map(|&n| n - 1).unwrap_or(self.len);
+        if end > start && text.as_bytes().get(end as usize - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        Some(TextRange::new(start, end))
+    }
+
+    /// The 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: u32) -> u32 {
+        match self.line_starts.binary_search(&offset) {
+            Ok(line) => line as u32,
+            Err(next) => next as u32 - 1,
+        }
+    }
+
+    /// Line and column of byte `offset`, the column in `enc`.
+    pub fn position(&self, text: &str, offset: u32, enc: PositionEncoding) -> LineCol {
+        let offset = floor_char_boundary(text, offset.min(self.len) as usize) as u32;
+        let line = self.line_of(offset);
+        let start = self.line_starts[line as usize];
+        let prefix = &text[start as usize..offset as usize];
+        let col = match enc {
+            PositionEncoding::Utf8 => prefix.len() as u32,
+            PositionEncoding::Utf16 => prefix.chars().map(|c| c.len_utf16() as u32).sum(),
+        };
+        LineCol { line, col }
+    }
+
+    /// Byte offset of a line/column, clamped into the text: a line past the end
+    /// maps to the end, a column past the line's end to the line's end, and a
+    /// column inside a character to the character's start.
+    pub fn offset(&self, text: &str, pos: LineCol, enc: PositionEncoding) -> u32 {
+        let Some(line) = self.line_range(text, pos.line) else {
+            return self.len;
+        };
+        let content = line.slice(text);
+        let mut units = 0u32;
+        for (i, c) in content.char_indices() {
+            let width = match enc {
+                PositionEncoding::Utf8 => c.len_utf8() as u32,
+                PositionEncoding::Utf16 => c.len_utf16() as u32,
+            };
+            if units + width > pos.col {
+                return line.start + i as u32;
+            }
+            units += width;
+        }
+        line.end
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_and_emoji_columns_differ_by_encoding() {
+        let text = "a: 初始化\nb: 😀x\r\nc";
+        let idx = LineIndex::new(text);
+        let x = text.find('x').unwrap() as u32;
+        assert_eq!(idx.position(text, x, PositionEncoding::Utf16), LineCol { line: 1, col: 5 });
+        assert_eq!(idx.position(text, x, PositionEncoding::Utf8), LineCol { line: 1, col: 7 });
+        let han = text.find('始').unwrap() as u32;
+        assert_eq!(idx.position(text, han, PositionEncoding::Utf16), LineCol { line: 0, col: 4 });
+        assert_eq!(idx.offset(text, LineCol { line: 1, col: 5 }, PositionEncoding::Utf16), x);
+        assert_eq!(idx.offset(text, LineCol { line: 1, col: 7 }, PositionEncoding::Utf8), x);
+    }
+
+    #[test]
+    fn offsets_clamp_and_crlf_is_not_content() {
+        let text = "ab\r\ncd";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_range(text, 0), Some(TextRange::new(0, 2)));
+        assert_eq!(idx.offset(text, LineCol { line: 0, col: 99 }, PositionEncoding::Utf16), 2);
+        assert_eq!(idx.offset(text, LineCol { line: 9, col: 0 }, PositionEncoding::Utf16), 6);
+        // column inside a surrogate pair falls back to the character's start
+        let t = "😀";
+        let i = LineIndex::new(t);
+        assert_eq!(i.offset(t, LineCol { line: 0, col: 1 }, PositionEncoding::Utf16), 0);
+        assert_eq!(i.position(t, 2, PositionEncoding::Utf16), LineCol { line: 0, col: 0 });
+    }
+}

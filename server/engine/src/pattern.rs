@@ -4,11 +4,25 @@
 //! `[...]` never cross `/`; `**` spans directories; a trailing `/` means `dir/**`;
 //! `{a,b}` is allowed. `..` segments, `\`, a leading `~`, a drive letter, a
 //! leading `!` and the empty pattern are invalid.
+//!
+//! A pattern without wildcards is a path and matches only itself: `src/auth`
+//! is the file (or the directory entry) `src/auth`, not what lies under it;
+//! write `src/auth/` for the directory and everything under it.
+//!
+//! Paths given to `matches` are root-relative and `/`-separated, without a
+//! leading `/` (`artifacts/backend/src/a.ts`).
+
+use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 /// A compiled pattern.
 #[derive(Clone, Debug)]
 pub struct Pattern {
+    /// The pattern as written.
     pub source: String,
+    /// The glob actually compiled (leading `/` dropped, trailing `/` made `/**`).
+    pub glob: String,
+    compiled: Glob,
+    matcher: GlobMatcher,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,14 +30,284 @@ pub struct PatternError {
     pub message: String,
 }
 
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+fn err(message: impl Into<String>) -> PatternError {
+    PatternError { message: message.into() }
+}
+
+/// Why `source` is not a valid pattern, without compiling it.
+pub fn validate(source: &str) -> Result<(), PatternError> {
+    if source.trim().is_empty() {
+        return Err(err("the pattern is empty"));
+    }
+    if source.contains('\\') {
+        return Err(err("a backslash is not allowed; paths use `/`"));
+    }
+    if source.starts_with('!') {
+        return Err(err("a leading `!` is not allowed; put exclusions in `exclude`"));
+    }
+    if source.starts_with('~') {
+        return Err(err("a leading `~` is not allowed; patterns are relative to the factory root"));
+    }
+    let b = source.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        return Err(err("a drive letter is not allowed; patterns are relative to the factory root"));
+    }
+    if source.split('/').any(|seg| seg == "..") {
+        return Err(err("a `..` segment is not allowed; patterns stay inside the factory root"));
+    }
+    Ok(())
+}
+
+/// The glob that `source` (already valid) compiles to.
+fn to_glob(source: &str) -> String {
+    let body = source.strip_prefix('/').unwrap_or(source);
+    if body.is_empty() {
+        // `/` alone: the root directory and everything under it.
+        return "**".to_string();
+    }
+    if body.ends_with('/') {
+        format!("{body}**")
+    } else {
+        body.to_string()
+    }
+}
+
+fn build(glob: &str) -> Result<Glob, PatternError> {
+    GlobBuilder::new(glob)
+        .literal_separator(true)
+        .backslash_escape(false)
+        .build()
+        .map_err(|e| err(format!("not a valid pattern: {}", e.kind())))
+}
+
+/// Does `s` hold a glob metacharacter?
+pub fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{'])
+}
+
 impl Pattern {
     pub fn compile(source: &str) -> Result<Pattern, PatternError> {
-        Ok(Pattern { source: source.to_string() })
+        validate(source)?;
+        let glob = to_glob(source);
+        let compiled = build(&glob)?;
+        let matcher = compiled.compile_matcher();
+        Ok(Pattern { source: source.to_string(), glob, compiled, matcher })
     }
 
     /// Does the root-relative, `/`-separated `path` match?
     pub fn matches(&self, path: &str) -> bool {
-        let _ = path;
-        false
+        self.matcher.is_match(path)
+    }
+
+    /// Does the pattern name a directory and everything under it (`dir/`, `dir/**`)?
+    pub fn is_directory(&self) -> bool {
+        self.glob.ends_with("/**") && !has_wildcard(&self.glob[..self.glob.len() - 3]) || self.glob == "**"
+    }
+
+    /// The literal directory before the first wildcard segment (`a/b` for
+    /// `a/b/*.ts`, `` for `*.ts`), without a trailing `/`.
+    pub fn literal_prefix(&self) -> &str {
+        literal_prefix(&self.glob)
+    }
+
+    /// Does the pattern cover the whole directory `dir` (every path under it)?
+    /// Decided by probing with names no pattern would spell out.
+    pub fn covers_dir(&self, dir: &str) -> bool {
+        let dir = dir.trim_end_matches('/');
+        let (a, b) = probes(dir);
+        self.matches(&a) && self.matches(&b)
+    }
+}
+
+fn literal_prefix(glob: &str) -> &str {
+    let mut end = 0;
+    for (i, seg) in glob.split('/').enumerate() {
+        if has_wildcard(seg) {
+            break;
+        }
+        end = if i == 0 { seg.len() } else { end + 1 + seg.len() };
+    }
+    if end >= glob.len() {
+        // No wildcard at all: the literal path's parent directory.
+        return glob.rfind('/').map(|i| &glob[..i]).unwrap_or("");
+    }
+    &glob[..end]
+}
+
+const PROBE: &str = "\u{1}tollgate-probe\u{1}";
+
+fn probes(dir: &str) -> (String, String) {
+    if dir.is_empty() {
+        (PROBE.to_string(), format!("{PROBE}/{PROBE}"))
+    } else {
+        (format!("{dir}/{PROBE}"), format!("{dir}/{PROBE}/{PROBE}"))
+    }
+}
+
+/// Is this a slash-less wildcard such as `*.py`, which matches at the root
+/// only here but at any depth in gitignore? `**` alone is not ambiguous.
+pub fn is_ambiguous(source: &str) -> bool {
+    !source.contains('/') && source.contains(['*', '?', '[']) && !source.contains("**")
+}
+
+/// Many patterns matched at once (globset's `GlobSet`): one pass per path.
+#[derive(Clone, Debug)]
+pub struct PatternSet {
+    set: GlobSet,
+    len: usize,
+}
+
+impl Default for PatternSet {
+    fn default() -> Self {
+        PatternSet { set: GlobSet::empty(), len: 0 }
+    }
+}
+
+impl PatternSet {
+    /// Builds the set; index `i` in match results is `patterns[i]`.
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> PatternSet {
+        let mut b = GlobSetBuilder::new();
+        let mut len = 0;
+        for p in patterns {
+            b.add(p.compiled.clone());
+            len += 1;
+        }
+        let set = b.build().unwrap_or_else(|_| GlobSet::empty());
+        PatternSet { set, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.is_match(path)
+    }
+
+    /// Indices of the matching patterns, in ascending order.
+    pub fn matches(&self, path: &str) -> Vec<usize> {
+        self.set.matches(path)
+    }
+
+    /// The lowest index that matches.
+    pub fn first_match(&self, path: &str) -> Option<usize> {
+        self.set.matches(path).into_iter().next()
+    }
+
+    /// For many paths: prepare once, test against several sets.
+    pub fn is_match_candidate(&self, c: &Candidate<'_>) -> bool {
+        self.set.is_match_candidate(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_table() {
+        let table: &[(&str, &str, bool)] = &[
+            ("*.py", "a.py", true),
+            ("*.py", "src/a.py", false),
+            ("/*.py", "a.py", true),
+            ("/*.py", "src/a.py", false),
+            ("**/*.py", "a.py", true),
+            ("**/*.py", "src/deep/a.py", true),
+            ("src/*.ts", "src/a.ts", true),
+            ("src/*.ts", "src/x/a.ts", false),
+            ("src/?.ts", "src/a.ts", true),
+            ("src/?.ts", "src/ab.ts", false),
+            ("src/[ab].ts", "src/b.ts", true),
+            ("src/[ab].ts", "src/c.ts", false),
+            ("src/**", "src/a/b/c.ts", true),
+            ("src/**", "src", false),
+            ("src/**", "srcx/a", false),
+            ("src/**/test.ts", "src/test.ts", true),
+            ("src/**/test.ts", "src/a/b/test.ts", true),
+            ("artifacts/backend/", "artifacts/backend/src/a.ts", true),
+            ("artifacts/backend/", "artifacts/backend2/a.ts", false),
+            ("artifacts/backend/", "artifacts/client/a.ts", false),
+            ("/artifacts/backend/", "artifacts/backend/a.ts", true),
+            ("src/auth", "src/auth", true),
+            ("src/auth", "src/auth/a.ts", false),
+            ("src/{a,b}.ts", "src/b.ts", true),
+            ("src/{a,b}.ts", "src/c.ts", false),
+            ("{src,lib}/**", "lib/x/y", true),
+            ("artifacts/*/", "artifacts/ui/x/y.html", true),
+            ("artifacts/backend/prisma/schema.prisma", "artifacts/backend/prisma/schema.prisma", true),
+            ("输入/", "输入/想法.md", true),
+            ("/", "anything/at/all", true),
+        ];
+        for (pat, path, want) in table {
+            let p = Pattern::compile(pat).unwrap_or_else(|e| panic!("{pat}: {e}"));
+            assert_eq!(p.matches(path), *want, "{pat} vs {path}");
+        }
+    }
+
+    #[test]
+    fn invalid_patterns() {
+        for bad in ["", "  ", "../x", "a/../b", "a/..", "a\\b", "~/x", "C:/x", "c:x", "!src/**", "src/[ab"] {
+            assert!(Pattern::compile(bad).is_err(), "{bad:?} should be invalid");
+        }
+        for good in ["..a/x", "a..b", "/x", "x/~y", "a!b"] {
+            assert!(Pattern::compile(good).is_ok(), "{good:?} should be valid");
+        }
+        assert_eq!(
+            Pattern::compile("a/../b").unwrap_err().message,
+            "a `..` segment is not allowed; patterns stay inside the factory root"
+        );
+    }
+
+    #[test]
+    fn ambiguity() {
+        assert!(is_ambiguous("*.py"));
+        assert!(is_ambiguous("test_?.rs"));
+        assert!(!is_ambiguous("/*.py"));
+        assert!(!is_ambiguous("**/*.py"));
+        assert!(!is_ambiguous("**"));
+        assert!(!is_ambiguous("src/*.py"));
+        assert!(!is_ambiguous("Makefile"));
+    }
+
+    #[test]
+    fn directories_and_prefixes() {
+        let p = Pattern::compile("artifacts/backend/").unwrap();
+        assert!(p.is_directory());
+        assert!(p.covers_dir("artifacts/backend"));
+        assert!(p.covers_dir("artifacts/backend/src/"));
+        assert!(!p.covers_dir("artifacts"));
+        assert!(!Pattern::compile("artifacts/backend/*.ts").unwrap().covers_dir("artifacts/backend"));
+        assert!(!Pattern::compile("artifacts/backend/*").unwrap().covers_dir("artifacts/backend"));
+        assert!(Pattern::compile("artifacts/**").unwrap().covers_dir("artifacts/backend"));
+        assert!(Pattern::compile("**").unwrap().covers_dir(""));
+        assert_eq!(Pattern::compile("a/b/*.ts").unwrap().literal_prefix(), "a/b");
+        assert_eq!(Pattern::compile("*.ts").unwrap().literal_prefix(), "");
+        assert_eq!(Pattern::compile("a/b/c.ts").unwrap().literal_prefix(), "a/b");
+        assert_eq!(Pattern::compile("a/b/").unwrap().literal_prefix(), "a/b");
+    }
+
+    #[test]
+    fn sets_match_like_patterns() {
+        let pats: Vec<Pattern> =
+            ["artifacts/backend/", "*.md", "src/**/*.rs"].iter().map(|s| Pattern::compile(s).unwrap()).collect();
+        let set = PatternSet::new(&pats);
+        assert_eq!(set.len(), 3);
+        assert_eq!(set.matches("artifacts/backend/a.ts"), vec![0]);
+        assert_eq!(set.first_match("README.md"), Some(1));
+        assert!(set.is_match("src/a/b.rs"));
+        assert!(!set.is_match("docs/README.md"));
+        assert!(!PatternSet::default().is_match("x"));
     }
 }

@@ -166,6 +166,27 @@ test(':Tollgate return-to-build without a stage prompts with the stage ids (curr
   assert(not sent, 'a command was sent although the prompt was cancelled')
 end)
 
+-- 7a --------------------------------------------------------------------------------------------
+test('severity override (stage-summary = hint) reaches the server through workspace/configuration', function()
+  local b = edit(proj .. '/pipeline.yaml')
+  local c = tollgate_client(b)
+  assert(c, 'pipeline.yaml is not attached')
+  local sev = vim.tbl_get(c.settings or {}, 'tollgate', 'severity', 'stage-summary')
+  assert(sev == 'hint', 'client settings: ' .. vim.inspect(c.settings))
+  local found
+  local ok = vim.wait(TIMEOUT, function()
+    for _, d in ipairs(vim.diagnostic.get(b)) do
+      if d.code == 'stage-summary' then
+        found = d
+        return true
+      end
+    end
+  end, 50)
+  assert(ok, 'no stage-summary diagnostic on pipeline.yaml; diagnostics: ' .. diag_summary(b))
+  assert(found.severity == vim.diagnostic.severity.HINT, 'stage-summary severity is ' .. tostring(found.severity) .. ' (want HINT)')
+  out('    # ' .. found.message)
+end)
+
 -- 7 ---------------------------------------------------------------------------------------------
 test('code action "Return to Build" on the code stage id -> state.json on disk: attempts 2, running', function()
   local b = edit(proj .. '/pipeline.yaml')

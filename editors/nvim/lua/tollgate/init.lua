@@ -372,6 +372,13 @@ end
 
 -- Clients ---------------------------------------------------------------------------------------
 
+local function is_stopped(client)
+  if has('0.11') then
+    return client:is_stopped()
+  end
+  return client.is_stopped()
+end
+
 local function settings()
   return { tollgate = { severity = vim.deepcopy(M.config.severity or {}) } }
 end
@@ -380,8 +387,7 @@ end
 function M.clients(root)
   local out = {}
   for _, c in ipairs(get_clients({ name = M.NAME })) do
-    local stopped = c.is_stopped and (has('0.11') and c:is_stopped() or c.is_stopped())
-    if not stopped and (not root or c.root_dir == root) then
+    if not is_stopped(c) and (not root or c.root_dir == root) then
       table.insert(out, c)
     end
   end
@@ -434,7 +440,16 @@ function M.client_config(root)
     capabilities = base.capabilities or M.config.capabilities,
     on_attach = base.on_attach or M.config.on_attach,
   })
-  cfg.handlers = vim.tbl_extend('force', cfg.handlers or {}, { ['workspace/applyEdit'] = apply_edit_handler })
+  cfg.handlers = vim.tbl_extend('force', cfg.handlers or {}, {
+    ['workspace/applyEdit'] = apply_edit_handler,
+    -- Neovim's default handler drops errors: a code action whose command fails would be silent.
+    ['workspace/executeCommand'] = function(err, _, ctx)
+      if err then
+        local cmd = ctx and ctx.params and ctx.params.command or 'command'
+        notify(cmd .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      end
+    end,
+  })
   local exits = {}
   if base.on_exit then
     exits = type(base.on_exit) == 'table' and vim.deepcopy(base.on_exit) or { base.on_exit }
@@ -449,8 +464,7 @@ function M.client_config(root)
 end
 
 local function reuse(client, config)
-  local stopped = has('0.11') and client:is_stopped() or (client.is_stopped and client.is_stopped())
-  return client.name == config.name and client.root_dir == config.root_dir and not stopped
+  return client.name == config.name and client.root_dir == config.root_dir and not is_stopped(client)
 end
 
 --- Starts (or reuses) the client of `root`. With `bufnr`, attaches that buffer.

@@ -6,9 +6,13 @@
 //! limits, so a billion-laughs file costs bounded time and memory. Duplicate keys
 //! are reported, not fatal. A syntax error is reported at the offending token.
 
+mod build;
+mod map;
+mod offsets;
 mod parse;
+mod scan;
 mod tree;
 
 pub use parse::{parse, Limits};
-pub use tree::{DuplicateKey, Node, NodeKind, Parsed, Scalar, ScalarStyle, SyntaxError};
 pub use tollgate_text::TextRange;
+pub use tree::{DuplicateKey, Node, NodeKind, Parsed, Scalar, ScalarStyle, SyntaxError};

@@ -1,4 +1,9 @@
-use crate::tree::Parsed;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use tollgate_text::TextRange;
+
+use crate::build::build;
+use crate::tree::{Parsed, SyntaxError};
 
 /// Bounds that keep hostile input cheap. Exceeding one is a `SyntaxError`.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +22,19 @@ impl Default for Limits {
 
 /// Parses the first document of `text`.
 pub fn parse(text: &str, limits: &Limits) -> Parsed {
-    let _ = (text, limits);
-    Parsed::default()
+    // saphyr has `unwrap`s inside; a panic there must not take the server down.
+    match catch_unwind(AssertUnwindSafe(|| build(text, limits))) {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            let end = text.chars().next().map_or(0, char::len_utf8) as u32;
+            Parsed {
+                root: None,
+                errors: vec![SyntaxError {
+                    message: "YAML syntax error: the parser could not read this text".to_string(),
+                    range: TextRange::new(0, end),
+                }],
+                duplicate_keys: Vec::new(),
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@
 pub mod evidence;
 pub mod matrix;
 pub mod pipeline;
+pub mod schema;
 pub mod scope;
 pub mod state;
 

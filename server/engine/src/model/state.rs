@@ -1,8 +1,11 @@
 //! `.factory/state.json`: the run (SPEC section 2). Both the orchestrator's
 //! camelCase names and `factory init`'s snake_case names are read.
 
+use super::schema::{first_key, head, item_range, Reader};
 use super::{Loaded, Spanned};
+use crate::diagnostic::Code;
 use tollgate_text::TextRange;
+use tollgate_yaml::Node;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spelling {
@@ -89,7 +92,276 @@ impl State {
     }
 }
 
-/// Reads `.factory/state.json`.
+/// Every name of the format: (orchestrator camelCase, `factory init` snake_case).
+const TOP_NAMES: &[(&str, &str)] = &[
+    ("version", "version"),
+    ("status", "status"),
+    ("currentStage", "current_stage"),
+    ("completedStages", "completed_stages"),
+    ("failedStages", "failed_stages"),
+    ("stageHistory", "stage_history"),
+    ("lastCheckpoint", "last_checkpoint"),
+    ("createdAt", "started_at"),
+    ("updatedAt", "last_updated"),
+];
+const HISTORY_NAMES: &[(&str, &str)] = &[
+    ("stageId", "stage_id"),
+    ("status", "status"),
+    ("startTime", "start_time"),
+    ("endTime", "end_time"),
+    ("attempts", "attempts"),
+    ("outputs", "outputs"),
+    ("error", "error"),
+];
+pub const RUN_STATUSES: &[&str] = &["idle", "running", "waiting_for_confirmation", "paused", "failed"];
+/// Required: only `status`. `factory init` writes `version`, `status`, `current_stage`,
+/// `completed_stages`, `started_at`, `last_updated`; the orchestrator may leave out the
+/// lists and the rest while nothing has run, so only the run's status is indispensable.
+const REQUIRED: &[&str] = &["status"];
+
+impl Spelling {
+    /// The name this spelling uses for a camelCase name of the format
+    /// (`completedStages` -> `completed_stages`, `updatedAt` -> `last_updated`).
+    pub fn key(self, camel: &str) -> &str {
+        let found = TOP_NAMES.iter().chain(HISTORY_NAMES).find(|(c, _)| *c == camel);
+        match (self, found) {
+            (Spelling::Snake, Some((_, snake))) => snake,
+            _ => camel,
+        }
+    }
+}
+
+/// The camelCase name of a key in either spelling, if the format knows it.
+fn canonical(names: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    names.iter().find(|(c, s)| *c == key || *s == key).map(|(c, _)| *c)
+}
+
+fn all_names(names: &'static [(&'static str, &'static str)]) -> Vec<&'static str> {
+    let mut v: Vec<&str> = names.iter().flat_map(|(c, s)| [*c, *s]).collect();
+    v.dedup();
+    v
+}
+
+/// Reads `.factory/state.json` (JSON, read by the YAML parser like every other file).
 pub fn load(path: &str, text: std::sync::Arc<str>) -> Loaded<State> {
-    Loaded { path: path.to_string(), text, model: None, diagnostics: Vec::new() }
+    let (mut r, root) = Reader::open(&text, "`state.json`");
+    let model = root.map(|root| read_state(&mut r, &root));
+    let diagnostics = r.diags;
+    Loaded { path: path.to_string(), text, model, diagnostics }
+}
+
+fn read_state(r: &mut Reader, root: &Node) -> State {
+    let mut st = State {
+        spelling: spelling_of(root),
+        status: None,
+        current_stage: None,
+        completed_stages: Vec::new(),
+        failed_stages: Vec::new(),
+        history: Vec::new(),
+        last_checkpoint: None,
+    };
+    r.unknown_keys(root, &all_names(TOP_NAMES), "`state.json`");
+    for key in REQUIRED {
+        if root.get(key).is_none() {
+            let at = first_key(r.text, root);
+            r.push(
+                Code::MissingKey,
+                at,
+                format!("`state.json` is missing the required key `{key}` (the run's status)"),
+            );
+        }
+    }
+    for (k, v) in root.as_map().unwrap_or_default() {
+        let name = k.as_str().unwrap_or_default();
+        match canonical(TOP_NAMES, name) {
+            Some("version") => {
+                if v.as_scalar().is_none() || v.is_null() {
+                    let at = if v.range.is_empty() { k.range } else { head(r.text, v.range) };
+                    r.push(
+                        Code::InvalidValue,
+                        at,
+                        format!("`version` must be a number or a string, found {}", v.kind_name()),
+                    );
+                }
+            }
+            Some("status") => {
+                st.status = r
+                    .one_of(v, "status", RUN_STATUSES, k.range)
+                    .and_then(|s| RunStatus::parse(&s.value).map(|rs| Spanned::new(rs, s.range)));
+            }
+            Some("currentStage") => st.current_stage = r.string(v, name, true, k.range),
+            Some("lastCheckpoint") => st.last_checkpoint = r.string(v, name, true, k.range),
+            Some("completedStages") => st.completed_stages = r.strings(v, name),
+            Some("failedStages") => st.failed_stages = r.strings(v, name),
+            Some("createdAt" | "updatedAt") => {
+                r.string(v, name, true, k.range);
+            }
+            Some("stageHistory") => {
+                for item in r.list(v, name) {
+                    if let Some(h) = read_entry(r, item) {
+                        st.history.push(h);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    st
+}
+
+fn read_entry(r: &mut Reader, item: &Node) -> Option<HistoryEntry> {
+    let Some(map) = item.as_map() else {
+        let at = head(r.text, item.range);
+        r.push(Code::InvalidValue, at, format!("a stage history entry must be a mapping, found {}", item.kind_name()));
+        return None;
+    };
+    r.unknown_keys(item, &all_names(HISTORY_NAMES), "a stage history entry");
+    let mut h = HistoryEntry {
+        range: item_range(r.text, item),
+        stage_id: None,
+        status: None,
+        start_time: None,
+        end_time: None,
+        attempts: None,
+        outputs: Vec::new(),
+        error: None,
+    };
+    for (k, v) in map {
+        let name = k.as_str().unwrap_or_default();
+        match canonical(HISTORY_NAMES, name) {
+            Some("stageId") => h.stage_id = r.string(v, name, false, k.range),
+            Some("status") => h.status = r.string(v, name, true, k.range),
+            Some("startTime") => h.start_time = r.string(v, name, true, k.range),
+            Some("endTime") => h.end_time = r.string(v, name, true, k.range),
+            Some("attempts") => {
+                h.attempts =
+                    r.int(v, name, 0).map(|n| Spanned::new(u32::try_from(n.value).unwrap_or(u32::MAX), n.range));
+            }
+            Some("outputs") => h.outputs = r.strings(v, name),
+            Some("error") => h.error = r.string(v, name, true, k.range),
+            _ => {}
+        }
+    }
+    Some(h)
+}
+
+/// Snake when more of the two-word names are snake_case than camelCase; camel otherwise.
+fn spelling_of(root: &Node) -> Spelling {
+    let mut keys: Vec<&str> = root.as_map().unwrap_or_default().iter().filter_map(|(k, _)| k.as_str()).collect();
+    let history = root.get("stageHistory").or_else(|| root.get("stage_history"));
+    for item in history.and_then(Node::as_seq).unwrap_or_default() {
+        keys.extend(item.as_map().unwrap_or_default().iter().filter_map(|(k, _)| k.as_str()));
+    }
+    let names = || TOP_NAMES.iter().chain(HISTORY_NAMES).filter(|(c, s)| c != s);
+    let camel = keys.iter().filter(|k| names().any(|(c, _)| c == *k)).count();
+    let snake = keys.iter().filter(|k| names().any(|(_, s)| s == *k)).count();
+    if snake > camel {
+        Spelling::Snake
+    } else {
+        Spelling::Camel
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Severity;
+
+    fn at<'a>(text: &'a str, r: TextRange) -> &'a str {
+        &text[r.start as usize..r.end as usize]
+    }
+
+    #[test]
+    fn reads_the_orchestrator_camel_case() {
+        let text = r#"{
+  "version": "1.0",
+  "status": "running",
+  "currentStage": "code",
+  "completedStages": ["bootstrap", "prd"],
+  "failedStages": [],
+  "stageHistory": [
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": null, "attempts": 2, "outputs": ["artifacts/backend/"], "error": "boom"}
+  ],
+  "lastCheckpoint": "prd",
+  "createdAt": "2026-01-29T09:00:00Z",
+  "updatedAt": "2026-01-29T10:30:00Z"
+}"#;
+        let l = load(".factory/state.json", text.into());
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let st = l.model.expect("model");
+        assert_eq!(st.spelling, Spelling::Camel);
+        assert_eq!(st.status(), Some(RunStatus::Running));
+        assert_eq!(at(text, st.status.as_ref().expect("status").range), "\"running\"");
+        assert_eq!(at(text, st.current_stage.as_ref().expect("current").range), "\"code\"");
+        assert_eq!(at(text, st.completed_stages[1].range), "\"prd\"");
+        let h = &st.history[0];
+        assert!(at(text, h.range).starts_with("{\"stageId\"") && at(text, h.range).ends_with("\"boom\"}"));
+        assert_eq!(at(text, h.attempts.as_ref().expect("attempts").range), "2");
+        assert_eq!(h.attempts.as_ref().map(|a| a.value), Some(2));
+        assert!(h.end_time.is_none());
+        assert_eq!(st.latest("code").and_then(|h| h.status.as_ref()).map(|s| s.value.as_str()), Some("failed"));
+        assert_eq!(at(text, st.last_checkpoint.as_ref().expect("checkpoint").range), "\"prd\"");
+    }
+
+    #[test]
+    fn reads_factory_init_snake_case() {
+        let text = "{\n  \"version\": 1,\n  \"status\": \"idle\",\n  \"current_stage\": null,\n  \"completed_stages\": [],\n  \"started_at\": null,\n  \"last_updated\": \"2026-01-29T09:00:00.000Z\"\n}\n";
+        let l = load(".factory/state.json", text.into());
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let st = l.model.expect("model");
+        assert_eq!(st.spelling, Spelling::Snake);
+        assert_eq!(st.spelling.key("updatedAt"), "last_updated");
+        assert_eq!(st.spelling.key("stageId"), "stage_id");
+        assert_eq!(Spelling::Camel.key("stageId"), "stageId");
+        assert!(st.current_stage.is_none());
+        assert_eq!(st.status(), Some(RunStatus::Idle));
+    }
+
+    #[test]
+    fn bad_values_unknown_and_missing_keys() {
+        let text = "{\"stauts\": \"running\", \"currentStage\": 3, \"completedStages\": \"prd\", \"stageHistory\": [{\"stageId\": \"a\", \"attempts\": \"two\"}]}";
+        let l = load(".factory/state.json", text.into());
+        let found: Vec<(&str, &str, Severity)> =
+            l.diagnostics.iter().map(|d| (d.code.as_str(), at(text, d.range), d.severity)).collect();
+        assert_eq!(
+            found,
+            [
+                ("unknown-key", "\"stauts\"", Severity::Warning),
+                ("missing-key", "\"stauts\"", Severity::Error),
+                ("invalid-value", "\"prd\"", Severity::Error),
+                ("invalid-value", "\"two\"", Severity::Error),
+            ]
+        );
+        assert!(l.diagnostics[0].message.contains("did you mean `status`"), "{}", l.diagnostics[0].message);
+        let st = l.model.expect("model");
+        // A number reads as its text; a lone string as a one-item list.
+        assert_eq!(st.current_stage.as_ref().map(|s| s.value.as_str()), Some("3"));
+        assert_eq!(st.completed_stages.len(), 1);
+        assert_eq!(st.history.len(), 1);
+    }
+
+    #[test]
+    fn status_outside_the_set() {
+        let text = "{\"status\": \"runing\"}";
+        let l = load(".factory/state.json", text.into());
+        assert_eq!(l.diagnostics.len(), 1);
+        let d = &l.diagnostics[0];
+        assert_eq!((d.code, at(text, d.range)), (Code::InvalidValue, "\"runing\""));
+        assert!(d.message.contains("did you mean `running`") && d.message.contains("`waiting_for_confirmation`"));
+        assert!(l.model.expect("model").status.is_none());
+    }
+
+    #[test]
+    fn syntax_errors_and_non_objects() {
+        let l = load(".factory/state.json", "{\"status\": \"idle\",".into());
+        assert!(l.model.is_none());
+        assert_eq!(l.diagnostics[0].code, Code::YamlSyntax);
+        let l = load(".factory/state.json", "[1, 2]".into());
+        assert!(l.model.is_none());
+        assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::InvalidValue]);
+        let l = load(".factory/state.json", "{\"status\": \"idle\", \"status\": \"running\"}".into());
+        assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::DuplicateKey]);
+        assert_eq!(l.diagnostics[0].range.start, 19);
+        assert_eq!(l.model.and_then(|m| m.status()), Some(RunStatus::Idle));
+    }
 }

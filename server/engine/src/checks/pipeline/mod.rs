@@ -1,7 +1,21 @@
-//! Checks: pipeline.
+//! Checks: pipeline (stage ids, agents, inputs).
+
+mod agent_not_found;
+mod duplicate_stage;
+mod input_not_produced;
 
 use super::{Context, Sink};
 
 pub fn run(ctx: &Context, sink: &mut Sink) {
-    let _ = (ctx, sink);
+    duplicate_stage::check(ctx, sink);
+    agent_not_found::check(ctx, sink);
+    input_not_produced::check(ctx, sink);
 }
+
+/// Root-relative spelling of a path from a pipeline file (`./x` is `x`).
+pub(crate) fn norm(path: &str) -> &str {
+    path.trim().trim_start_matches("./")
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

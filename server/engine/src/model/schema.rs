@@ -1,0 +1,225 @@
+//! Shared helpers of the loaders: parse a YAML/JSON text into its root mapping,
+//! report syntax and duplicate keys, and read typed values while reporting
+//! `unknown-key`, `invalid-value` and `missing-key` with exact ranges.
+
+use super::Spanned;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::suggest;
+use tollgate_text::TextRange;
+use tollgate_yaml::{Limits, Node, NodeKind};
+
+/// Collects one file's own findings while its model is built.
+pub struct Reader<'t> {
+    pub text: &'t str,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// 1-based line of a byte offset (for messages).
+pub fn line_of(text: &str, offset: u32) -> usize {
+    let end = (offset as usize).min(text.len());
+    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// The first line of `range`, trimmed, never zero width when the text has a character there:
+/// whole-document nodes must not be reported over the whole file.
+pub fn head(text: &str, range: TextRange) -> TextRange {
+    let (s, e) = (range.start as usize, (range.end as usize).min(text.len()));
+    let Some(slice) = text.get(s..e) else { return range };
+    let first = slice.split('\n').next().unwrap_or_default().trim_end();
+    let lead = first.len() - first.trim_start().len();
+    if first.trim().is_empty() {
+        return range;
+    }
+    TextRange::new((s + lead) as u32, (s + first.len()) as u32)
+}
+
+/// A `-` item's range: the node, widened back over its `- ` indicator when it has one.
+pub fn item_range(text: &str, node: &Node) -> TextRange {
+    let start = node.range.start as usize;
+    let before = text.get(..start).unwrap_or_default();
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    if trimmed.ends_with('-') && trimmed.len() < start {
+        let dash = trimmed.len() - 1;
+        let line_start = text.get(..dash).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        if text.get(line_start..dash).is_some_and(|p| p.trim().is_empty()) {
+            return TextRange::new(dash as u32, node.range.end);
+        }
+    }
+    node.range
+}
+
+impl<'t> Reader<'t> {
+    /// Parses `text` and returns its root mapping, or None (with a finding) when the
+    /// text has no usable document. `what` names the file in messages.
+    pub fn open(text: &'t str, what: &str) -> (Self, Option<Node>) {
+        let parsed = tollgate_yaml::parse(text, &Limits::default());
+        let mut r = Reader { text, diags: Vec::new() };
+        for e in &parsed.errors {
+            r.diags.push(Diagnostic::new(Code::YamlSyntax, e.range, format!("syntax error in {what}: {}", e.message)));
+        }
+        for d in &parsed.duplicate_keys {
+            let line = line_of(text, d.first.start);
+            r.diags.push(Diagnostic::new(
+                Code::DuplicateKey,
+                d.range,
+                format!("key `{}` is repeated in this mapping (first on line {line}); keys must be unique and the first one counts", d.key),
+            ));
+        }
+        if !parsed.errors.is_empty() {
+            return (r, None);
+        }
+        let root = match parsed.root {
+            Some(n) if n.as_map().is_some() => Some(n),
+            Some(n) => {
+                let range = head(text, n.range);
+                r.diags.push(Diagnostic::new(
+                    Code::InvalidValue,
+                    range,
+                    format!("{what} must be a mapping of keys at the top level, found {}", n.kind_name()),
+                ));
+                None
+            }
+            None => {
+                let range = head(text, TextRange::new(0, text.len() as u32));
+                r.diags.push(Diagnostic::new(
+                    Code::InvalidValue,
+                    range,
+                    format!("{what} holds no document; expected a mapping of keys"),
+                ));
+                None
+            }
+        };
+        (r, root)
+    }
+
+    pub fn push(&mut self, code: Code, range: TextRange, message: String) {
+        self.diags.push(Diagnostic::new(code, range, message));
+    }
+
+    /// Reports every key of `map` outside `known` (with "did you mean").
+    pub fn unknown_keys(&mut self, map: &Node, known: &[&str], place: &str) {
+        for (k, _) in map.as_map().unwrap_or_default() {
+            let name = k.as_str().unwrap_or_default();
+            if !known.contains(&name) {
+                let hint = suggest::hint(name, known.iter().copied());
+                self.push(
+                    Code::UnknownKey,
+                    k.range,
+                    format!("unknown key `{name}` in {place}{hint}; it is not part of the format and is ignored"),
+                );
+            }
+        }
+    }
+
+    /// `missing-key` on `anchor` for each required key absent from `map`.
+    pub fn required(&mut self, map: &Node, keys: &[&str], anchor: TextRange, place: &str) {
+        for key in keys {
+            if map.get(key).is_none() {
+                self.push(Code::MissingKey, anchor, format!("{place} is missing the required key `{key}`"));
+            }
+        }
+    }
+
+    fn wrong_type(&mut self, node: &Node, key: &str, expected: &str) {
+        let range = head(self.text, node.range);
+        self.push(Code::InvalidValue, range, format!("`{key}` must be {expected}, found {}", node.kind_name()));
+    }
+
+    /// A string-like scalar (numbers and booleans read as their text). Null: None, silently
+    /// when `optional`, else `invalid-value` on `at` (the key: an empty value has no width).
+    pub fn string(&mut self, node: &Node, key: &str, optional: bool, at: TextRange) -> Option<Spanned<String>> {
+        if node.is_null() {
+            if !optional {
+                let range = if node.range.is_empty() { at } else { node.range };
+                self.push(Code::InvalidValue, range, format!("`{key}` is empty; it must be a string"));
+            }
+            return None;
+        }
+        match node.as_str() {
+            Some(s) => Some(Spanned::new(s.to_string(), node.range)),
+            None => {
+                self.wrong_type(node, key, "a string");
+                None
+            }
+        }
+    }
+
+    /// A list of strings; null is empty. A lone scalar is reported but still read.
+    pub fn strings(&mut self, node: &Node, key: &str) -> Vec<Spanned<String>> {
+        if node.is_null() {
+            return Vec::new();
+        }
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                let text = self.text;
+                items.iter().filter_map(|i| self.string(i, key, false, item_range(text, i))).collect()
+            }
+            NodeKind::Scalar(_) => {
+                self.wrong_type(node, key, "a list of strings");
+                self.string(node, key, true, node.range).into_iter().collect()
+            }
+            NodeKind::Map(_) => {
+                self.wrong_type(node, key, "a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    /// An integer at least `min`.
+    pub fn int(&mut self, node: &Node, key: &str, min: i64) -> Option<Spanned<i64>> {
+        match node.as_i64() {
+            Some(v) if v >= min => Some(Spanned::new(v, node.range)),
+            Some(v) => {
+                self.push(Code::InvalidValue, node.range, format!("`{key}` is {v}; it must be at least {min}"));
+                None
+            }
+            None => {
+                self.wrong_type(node, key, "an integer");
+                None
+            }
+        }
+    }
+
+    /// A string out of `allowed`. An outside value is reported and still returned
+    /// (best effort); a wrong type gives None.
+    pub fn one_of(&mut self, node: &Node, key: &str, allowed: &[&str], at: TextRange) -> Option<Spanned<String>> {
+        let s = self.string(node, key, false, at)?;
+        if !allowed.contains(&s.value.as_str()) {
+            let set = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+            let hint = suggest::hint(&s.value, allowed.iter().copied());
+            self.push(
+                Code::InvalidValue,
+                s.range,
+                format!("`{key}` is `{}`, which is not one of {set}{hint}", s.value),
+            );
+        }
+        Some(s)
+    }
+
+    /// The mapping `node`, or None with `invalid-value` (null: None, silently).
+    pub fn mapping<'n>(&mut self, node: &'n Node, key: &str) -> Option<&'n Node> {
+        if node.as_map().is_some() {
+            return Some(node);
+        }
+        if !node.is_null() {
+            self.wrong_type(node, key, "a mapping");
+        }
+        None
+    }
+
+    /// The items of the list `node` (null: none), or none with `invalid-value`.
+    pub fn list<'n>(&mut self, node: &'n Node, key: &str) -> &'n [Node] {
+        if let Some(items) = node.as_seq() {
+            return items;
+        }
+        if !node.is_null() {
+            self.wrong_type(node, key, "a list");
+        }
+        &[]
+    }
+}
+
+/// Range of the first key of a mapping (where a missing key of it is reported), else the node's head.
+pub fn first_key(text: &str, map: &Node) -> TextRange {
+    map.as_map().and_then(|m| m.first()).map(|(k, _)| k.range).unwrap_or_else(|| head(text, map.range))
+}

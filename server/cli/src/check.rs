@@ -1,8 +1,14 @@
-//! `tollgate check`.
+//! `tollgate check`: every check once, for CI.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use tollgate_engine::analysis::Snapshot;
+use tollgate_engine::diagnostic::SeverityOverrides;
+use tollgate_engine::fs_view::DiskFs;
+use tollgate_engine::Severity;
+
+use crate::output::{self, Sources};
 use crate::Format;
 
 #[derive(clap::Args)]
@@ -16,7 +22,55 @@ pub struct Args {
     severity: Vec<String>,
 }
 
+pub fn parse_overrides(items: &[String]) -> Result<SeverityOverrides, String> {
+    let mut overrides = SeverityOverrides::default();
+    for item in items {
+        let (code, level) =
+            item.split_once('=').ok_or_else(|| format!("--severity `{item}`: expected CODE=LEVEL, e.g. stale-scope=off"))?;
+        let code = code.trim().parse().map_err(|e| format!("--severity `{item}`: {e}"))?;
+        let level = SeverityOverrides::parse_level(level.trim()).map_err(|e| format!("--severity `{item}`: {e}"))?;
+        overrides.0.insert(code, level);
+    }
+    Ok(overrides)
+}
+
 pub fn run(args: Args) -> ExitCode {
-    let _ = (args.dir, args.format, args.severity);
-    ExitCode::from(2)
+    let overrides = match parse_overrides(&args.severity) {
+        Ok(o) => o,
+        Err(e) => return crate::fail(2, &e),
+    };
+    let root = match crate::find_root(args.dir) {
+        Ok(r) => r,
+        Err(e) => return crate::fail(2, &e),
+    };
+    let (snapshot, read_errors) = Snapshot::load(root);
+    if let Some(e) = read_errors.first() {
+        return crate::fail(2, &format!("{}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message));
+    }
+    let (changes, git) = snapshot.gather_changes();
+    let fs = DiskFs::new(&snapshot.root.dir);
+    let findings = snapshot.analyze(&fs, &changes, git.as_ref(), &overrides);
+
+    let mut sources = Sources::new(&snapshot.root.dir);
+    let l = &snapshot.root.layout;
+    for rel in [&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence] {
+        if let Some(text) = snapshot.text(rel) {
+            sources.insert(rel, text);
+        }
+    }
+    let rendered = match args.format {
+        Format::Text => output::text(&findings, &mut sources),
+        Format::Json => output::json(&findings, &mut sources),
+        Format::Sarif => output::sarif(&findings, &mut sources),
+        Format::Github => output::github(&findings, &mut sources),
+    };
+    print!("{rendered}");
+    if !rendered.ends_with('\n') {
+        println!();
+    }
+    if findings.iter().any(|f| f.diagnostic.severity == Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -49,6 +49,12 @@ pub fn find_root(dir: Option<PathBuf>) -> Result<tollgate_engine::root::Root, St
     })
 }
 
+/// Prints `tollgate: <message>` to stderr and returns `code`.
+pub fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("tollgate: {message}");
+    ExitCode::from(code)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

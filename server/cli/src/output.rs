@@ -1,1 +1,261 @@
-//! Rendering findings as text, JSON, SARIF and GitHub annotations.
+//! Rendering findings as text (rustc style), JSON, SARIF 2.1.0 and GitHub annotations.
+//!
+//! Ranges are bytes inside the engine; here they become 0-based LSP positions
+//! (UTF-16 columns) for JSON, and 1-based lines and UTF-16 columns for text,
+//! SARIF and GitHub (so every format agrees with what an editor shows).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tollgate_engine::analysis::read_text;
+use tollgate_engine::{Code, Finding, LineCol, LineIndex, PositionEncoding, Severity, TextRange};
+
+/// Texts of the files findings point into, read once each.
+pub struct Sources<'a> {
+    root: &'a Path,
+    texts: HashMap<String, (Arc<str>, LineIndex)>,
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(root: &'a Path) -> Self {
+        Sources { root, texts: HashMap::new() }
+    }
+
+    /// Adds a text the caller already holds (so it is not read again).
+    pub fn insert(&mut self, path: &str, text: Arc<str>) {
+        let index = LineIndex::new(&text);
+        self.texts.insert(path.to_string(), (text, index));
+    }
+
+    fn get(&mut self, path: &str) -> &(Arc<str>, LineIndex) {
+        if !self.texts.contains_key(path) {
+            // A deleted or unreadable file has no text: positions then fall on 1:1.
+            let text = read_text(self.root, path).ok().flatten().unwrap_or_else(|| Arc::from(""));
+            self.insert(path, text);
+        }
+        &self.texts[path]
+    }
+
+    /// Start and end of `range` in `path`, 0-based, UTF-16 columns.
+    pub fn positions(&mut self, path: &str, range: TextRange) -> (LineCol, LineCol) {
+        let (text, index) = self.get(path);
+        (
+            index.position(text, range.start, PositionEncoding::Utf16),
+            index.position(text, range.end, PositionEncoding::Utf16),
+        )
+    }
+
+    /// The text of a 0-based line, without its ending.
+    pub fn line(&mut self, path: &str, line: u32) -> String {
+        let (text, index) = self.get(path);
+        index.line_range(text, line).map(|r| r.slice(text).to_string()).unwrap_or_default()
+    }
+}
+
+pub fn lsp_range(start: LineCol, end: LineCol) -> Value {
+    json!({
+        "start": {"line": start.line, "character": start.col},
+        "end": {"line": end.line, "character": end.col},
+    })
+}
+
+pub fn json(findings: &[Finding], sources: &mut Sources) -> String {
+    let items: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let d = &f.diagnostic;
+            let (start, end) = sources.positions(&f.path, d.range);
+            json!({
+                "code": d.code.as_str(),
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "path": f.path,
+                "range": lsp_range(start, end),
+                "data": d.data,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({"version": 1, "findings": items})).unwrap_or_default()
+}
+
+/// rustc-style: the header, the location, the source line with the range marked.
+pub fn text(findings: &[Finding], sources: &mut Sources) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let d = &f.diagnostic;
+        let (start, end) = sources.positions(&f.path, d.range);
+        let line = sources.line(&f.path, start.line);
+        let gutter = (start.line + 1).to_string();
+        let pad = " ".repeat(gutter.len());
+        out.push_str(&format!("{}[{}]: {}\n", d.severity.as_str(), d.code.as_str(), d.message));
+        out.push_str(&format!("{pad}--> {}:{}:{}\n", f.path, start.line + 1, start.col + 1));
+        out.push_str(&format!("{pad} |\n{gutter} | {line}\n"));
+        let line_units = line.encode_utf16().count() as u32;
+        let last = if end.line == start.line { end.col } else { line_units };
+        // Wide characters (CJK) take two cells: mark with one caret per display cell.
+        let marked: String = String::from_utf16_lossy(
+            &line.encode_utf16().skip(start.col as usize).take(last.saturating_sub(start.col) as usize).collect::<Vec<_>>(),
+        );
+        let carets = marked.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum::<usize>().max(1);
+        let lead: usize = String::from_utf16_lossy(&line.encode_utf16().take(start.col as usize).collect::<Vec<_>>())
+            .chars()
+            .map(|c| if is_wide(c) { 2 } else { 1 })
+            .sum();
+        out.push_str(&format!("{pad} | {}{}\n\n", " ".repeat(lead), "^".repeat(carets)));
+    }
+    let errors = findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).count();
+    let warnings = findings.iter().filter(|f| f.diagnostic.severity == Severity::Warning).count();
+    let others = findings.len() - errors - warnings;
+    out.push_str(&format!("{errors} errors, {warnings} warnings, {others} other findings\n"));
+    out
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x1F300..=0x1FAFF | 0x20000..=0x3FFFD)
+}
+
+/// GitHub workflow commands: `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`.
+pub fn github(findings: &[Finding], sources: &mut Sources) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let d = &f.diagnostic;
+        let (start, end) = sources.positions(&f.path, d.range);
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information | Severity::Hint => "notice",
+        };
+        out.push_str(&format!(
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+            escape_property(&f.path),
+            start.line + 1,
+            start.col + 1,
+            end.line + 1,
+            end.col + 1,
+            escape_property(&format!("tollgate {}", d.code.as_str())),
+            escape_data(&d.message)
+        ));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn sarif(findings: &[Finding], sources: &mut Sources) -> String {
+    use serde_sarif::sarif;
+    let rules: Vec<sarif::ReportingDescriptor> = Code::ALL
+        .iter()
+        .map(|c| {
+            sarif::ReportingDescriptor::builder()
+                .id(c.as_str().to_string())
+                .name(c.as_str().to_string())
+                .short_description(sarif::MultiformatMessageString::builder().text(rule_summary(*c)).build())
+                .build()
+        })
+        .collect();
+    let results: Vec<sarif::Result> = findings
+        .iter()
+        .map(|f| {
+            let d = &f.diagnostic;
+            let (start, end) = sources.positions(&f.path, d.range);
+            let level = match d.severity {
+                Severity::Error => sarif::ResultLevel::Error,
+                Severity::Warning => sarif::ResultLevel::Warning,
+                Severity::Information | Severity::Hint => sarif::ResultLevel::Note,
+            };
+            let region = sarif::Region::builder()
+                .start_line(start.line as i64 + 1)
+                .start_column(start.col as i64 + 1)
+                .end_line(end.line as i64 + 1)
+                .end_column(end.col as i64 + 1)
+                .build();
+            let location = sarif::Location::builder()
+                .physical_location(
+                    sarif::PhysicalLocation::builder()
+                        .artifact_location(
+                            sarif::ArtifactLocation::builder()
+                                .uri(percent_encode_path(&f.path))
+                                .uri_base_id("%SRCROOT%".to_string())
+                                .build(),
+                        )
+                        .region(region)
+                        .build(),
+                )
+                .build();
+            let mut props = std::collections::BTreeMap::new();
+            props.insert("data".to_string(), serde_json::to_value(&d.data).unwrap_or(Value::Null));
+            sarif::Result::builder()
+                .rule_id(d.code.as_str().to_string())
+                .level(level)
+                .message(sarif::Message::builder().text(d.message.clone()).build())
+                .locations(vec![location])
+                .properties(sarif::PropertyBag::builder().additional_properties(props).build())
+                .build()
+        })
+        .collect();
+    let driver = sarif::ToolComponent::builder()
+        .name("tollgate".to_string())
+        .version(env!("CARGO_PKG_VERSION").to_string())
+        .information_uri("https://github.com/tollgate-dev/tollgate".to_string())
+        .rules(rules)
+        .build();
+    let run = sarif::Run::builder().tool(sarif::Tool::builder().driver(driver).build()).results(results).build();
+    let log = sarif::Sarif::builder()
+        .schema("https://json.schemastore.org/sarif-2.1.0.json".to_string())
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+/// A SARIF artifact URI is a URI reference: keep `/`, escape what URIs cannot hold.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn rule_summary(code: Code) -> String {
+    let s = match code {
+        Code::YamlSyntax => "A YAML or JSON syntax error",
+        Code::DuplicateKey => "A key repeated in one mapping",
+        Code::UnknownKey => "A key the format does not know",
+        Code::InvalidValue => "A value of the wrong type or outside its set",
+        Code::MissingKey => "A required key is absent",
+        Code::DuplicateStage => "A stage id used twice",
+        Code::AgentNotFound => "A stage's agent file does not exist",
+        Code::InputNotProduced => "An input no earlier stage outputs and that does not exist",
+        Code::OutputOutsidePermissions => "An output outside the stage's write permissions",
+        Code::MatrixUnknownStage => "A matrix row for no stage of the pipeline",
+        Code::MatrixMissingStage => "A stage with no matrix row and no permissions",
+        Code::MatrixMalformed => "A malformed capability matrix row or header",
+        Code::StateUnknownStage => "The run state names a stage the pipeline lacks",
+        Code::StateInconsistent => "The run state contradicts itself or the pipeline order",
+        Code::MissingOutput => "A completed stage's outputs are missing on disk",
+        Code::StageFailed => "A stage has failed",
+        Code::RetryLimit => "A stage reached its retry limit: a person decides",
+        Code::InvalidPattern => "A scope pattern that cannot be used",
+        Code::AmbiguousPattern => "A slash-less wildcard whose depth is ambiguous",
+        Code::MissingEvidence => "A user-sourced scope entry without its evidence record",
+        Code::StaleScope => "The scope's base commit is not an ancestor of HEAD",
+        Code::PermissionsWidened => "A stage's write permissions widened during a run",
+        Code::UnauthorizedWrite => "A write outside the current stage's permissions",
+        Code::OutOfScope => "An edit outside the retained scope",
+        Code::DeletedOutput => "A completed stage's output was deleted",
+        Code::StageSummary => "What the current stage wrote outside its bounds",
+    };
+    s.to_string()
+}

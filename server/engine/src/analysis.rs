@@ -1,1 +1,321 @@
-//! One analysis of one factory root: load its files, run every check.
+//! One analysis of one factory root: its loaded files in, every finding out.
+//!
+//! A `Snapshot` holds each file of the root once loaded (text, model, own
+//! findings). Replacing one file re-parses only that file; the cross-file checks
+//! then run over the models, which is cheap. When a file has a syntax error, the
+//! last good model of it keeps serving the other files' checks, and only its own
+//! syntax finding is reported in it (the old model's ranges no longer fit the text).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::changes::{Change, GitFacts};
+use crate::checks::{self, Context, Sink};
+use crate::diagnostic::{Code, Diagnostic, Finding, SeverityOverrides};
+use crate::fs_view::FsView;
+use crate::model::{evidence, matrix, pipeline, scope, state, Loaded};
+use crate::root::Root;
+
+/// Which of a root's files a path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Pipeline,
+    Matrix,
+    State,
+    Scope,
+    Evidence,
+    ErrorLog,
+    /// Any other YAML or JSON file: checked for syntax and duplicate keys only.
+    OtherYaml,
+    Other,
+}
+
+impl Root {
+    pub fn kind_of(&self, rel: &str) -> FileKind {
+        let l = &self.layout;
+        if rel == l.pipeline {
+            FileKind::Pipeline
+        } else if rel == l.matrix {
+            FileKind::Matrix
+        } else if rel == l.state {
+            FileKind::State
+        } else if rel == l.scope {
+            FileKind::Scope
+        } else if rel == l.evidence {
+            FileKind::Evidence
+        } else if rel == l.error_log {
+            FileKind::ErrorLog
+        } else if [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e)) {
+            FileKind::OtherYaml
+        } else {
+            FileKind::Other
+        }
+    }
+}
+
+/// A loaded file and, when its current text does not parse, the last version that did.
+#[derive(Debug)]
+pub struct Slot<T> {
+    pub current: Arc<Loaded<T>>,
+    pub last_good: Option<Arc<Loaded<T>>>,
+}
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Slot { current: self.current.clone(), last_good: self.last_good.clone() }
+    }
+}
+
+impl<T> Slot<T> {
+    fn new(loaded: Loaded<T>, previous: Option<&Slot<T>>) -> Self {
+        let current = Arc::new(loaded);
+        let last_good = if current.model.is_some() {
+            None
+        } else {
+            previous.and_then(|p| if p.current.model.is_some() { Some(p.current.clone()) } else { p.last_good.clone() })
+        };
+        Slot { current, last_good }
+    }
+
+    /// The version the checks should read: the current one, or the last good one.
+    fn for_checks(&self) -> &Loaded<T> {
+        match &self.last_good {
+            Some(good) if self.current.model.is_none() => good,
+            _ => &self.current,
+        }
+    }
+
+    fn is_stale(&self) -> bool {
+        self.current.model.is_none() && self.last_good.is_some()
+    }
+}
+
+/// Every file of one root that the checks read, as of some moment.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub root: Root,
+    pub pipeline: Option<Slot<pipeline::Pipeline>>,
+    pub matrix: Option<Slot<matrix::Matrix>>,
+    pub state: Option<Slot<state::State>>,
+    pub scope: Option<Slot<scope::Scope>>,
+    pub evidence: Option<Slot<evidence::Evidence>>,
+}
+
+/// Why a file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Largest file tollgate reads; a larger one is reported, not parsed.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a root-relative file: Ok(None) when absent, Err when unreadable.
+pub fn read_text(root: &Path, rel: &str) -> Result<Option<Arc<str>>, String> {
+    let path = root.join(rel);
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+        Ok(m) if !m.is_file() => return Ok(None),
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return Err(format!("{} bytes is over tollgate's limit of {MAX_FILE_BYTES} bytes", m.len()))
+        }
+        Ok(_) => {}
+    }
+    let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Some(Arc::from(s))),
+        Err(_) => Err("the file is not valid UTF-8".to_string()),
+    }
+}
+
+impl Snapshot {
+    pub fn empty(root: Root) -> Self {
+        Snapshot { root, pipeline: None, matrix: None, state: None, scope: None, evidence: None }
+    }
+
+    /// Loads every known file of the root from disk. Unreadable files are returned
+    /// as errors and otherwise treated as absent.
+    pub fn load(root: Root) -> (Self, Vec<ReadError>) {
+        let mut snap = Snapshot::empty(root);
+        let mut errors = Vec::new();
+        let l = snap.root.layout.clone();
+        for rel in [&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence] {
+            match read_text(&snap.root.dir, rel) {
+                Ok(text) => {
+                    snap.set(rel, text);
+                }
+                Err(message) => errors.push(ReadError { path: rel.clone(), message }),
+            }
+        }
+        (snap, errors)
+    }
+
+    /// Replaces (or, with None, removes) one file's text. Returns false when the
+    /// path is not one of the files a snapshot models.
+    pub fn set(&mut self, rel: &str, text: Option<Arc<str>>) -> bool {
+        fn put<T>(slot: &mut Option<Slot<T>>, text: Option<Arc<str>>, load: impl Fn(Arc<str>) -> Loaded<T>) {
+            *slot = text.map(|t| Slot::new(load(t), slot.as_ref()));
+        }
+        match self.root.kind_of(rel) {
+            FileKind::Pipeline => put(&mut self.pipeline, text, |t| pipeline::load(rel, t)),
+            FileKind::Matrix => put(&mut self.matrix, text, |t| matrix::load(rel, t)),
+            FileKind::State => put(&mut self.state, text, |t| state::load(rel, t)),
+            FileKind::Scope => put(&mut self.scope, text, |t| scope::load(rel, t)),
+            FileKind::Evidence => put(&mut self.evidence, text, |t| evidence::load(rel, t)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The text the snapshot holds for a modelled file.
+    pub fn text(&self, rel: &str) -> Option<Arc<str>> {
+        fn t<T>(slot: &Option<Slot<T>>) -> Option<Arc<str>> {
+            slot.as_ref().map(|s| s.current.text.clone())
+        }
+        match self.root.kind_of(rel) {
+            FileKind::Pipeline => t(&self.pipeline),
+            FileKind::Matrix => t(&self.matrix),
+            FileKind::State => t(&self.state),
+            FileKind::Scope => t(&self.scope),
+            FileKind::Evidence => t(&self.evidence),
+            _ => None,
+        }
+    }
+
+    pub fn pipeline(&self) -> Option<&pipeline::Pipeline> {
+        self.pipeline.as_ref().and_then(|s| s.for_checks().model.as_ref())
+    }
+
+    pub fn state(&self) -> Option<&state::State> {
+        self.state.as_ref().and_then(|s| s.for_checks().model.as_ref())
+    }
+
+    pub fn scope(&self) -> Option<&scope::Scope> {
+        self.scope.as_ref().and_then(|s| s.for_checks().model.as_ref())
+    }
+
+    pub fn matrix(&self) -> Option<&matrix::Matrix> {
+        self.matrix.as_ref().and_then(|s| s.for_checks().model.as_ref())
+    }
+
+    /// Is a run active (SPEC 3.2)?
+    pub fn run_is_active(&self) -> bool {
+        self.state().is_some_and(|s| s.is_active())
+    }
+
+    /// Runs every check. `changes` are the changed paths (only read while a run is active).
+    pub fn analyze(
+        &self,
+        fs: &dyn FsView,
+        changes: &[Change],
+        git: Option<&GitFacts>,
+        overrides: &SeverityOverrides,
+    ) -> Vec<Finding> {
+        let ctx = Context {
+            root: &self.root.dir,
+            pipeline: self.pipeline.as_ref().map(Slot::for_checks),
+            matrix: self.matrix.as_ref().map(Slot::for_checks),
+            state: self.state.as_ref().map(Slot::for_checks),
+            scope: self.scope.as_ref().map(Slot::for_checks),
+            evidence: self.evidence.as_ref().map(Slot::for_checks),
+            fs,
+            changes: if self.run_is_active() { changes } else { &[] },
+            git,
+        };
+        let mut sink = Sink::default();
+        checks::run_all(&ctx, &mut sink);
+
+        // Findings placed in a file whose current text does not parse would point
+        // into an older text: drop them; that file shows its syntax error instead.
+        let stale: Vec<&str> = [
+            self.pipeline.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
+            self.matrix.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
+            self.state.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
+            self.scope.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut findings: Vec<Finding> = sink.findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect();
+
+        fn own<T>(slot: &Option<Slot<T>>, out: &mut Vec<Finding>) {
+            if let Some(s) = slot {
+                out.extend(
+                    s.current.diagnostics.iter().map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
+                );
+            }
+        }
+        own(&self.pipeline, &mut findings);
+        own(&self.matrix, &mut findings);
+        own(&self.state, &mut findings);
+        own(&self.scope, &mut findings);
+        own(&self.evidence, &mut findings);
+
+        apply_overrides(&mut findings, overrides);
+        sort(&mut findings);
+        findings
+    }
+}
+
+/// Syntax and duplicate-key findings of a YAML or JSON file the root does not model.
+pub fn check_other_yaml(text: &str) -> Vec<Diagnostic> {
+    let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
+    let syntax = parsed.errors.iter().map(|e| Diagnostic::new(Code::YamlSyntax, e.range, e.message.clone()));
+    let dups = parsed.duplicate_keys.iter().map(|d| {
+        Diagnostic::new(Code::DuplicateKey, d.range, format!("key `{}` is repeated in this mapping; the first one counts", d.key))
+    });
+    syntax.chain(dups).collect()
+}
+
+pub fn apply_overrides(findings: &mut Vec<Finding>, overrides: &SeverityOverrides) {
+    if overrides.0.is_empty() {
+        return;
+    }
+    findings.retain_mut(|f| match overrides.0.get(&f.diagnostic.code) {
+        None => true,
+        Some(None) => false,
+        Some(Some(sev)) => {
+            f.diagnostic.severity = *sev;
+            true
+        }
+    });
+}
+
+/// Stable order: by path, then position, then code.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.path.as_str(), a.diagnostic.range.start, a.diagnostic.range.end, a.diagnostic.code).cmp(&(
+            b.path.as_str(),
+            b.diagnostic.range.start,
+            b.diagnostic.range.end,
+            b.diagnostic.code,
+        ))
+    });
+}
+
+impl Snapshot {
+    /// The scope's `base.commit`, when set.
+    pub fn scope_base(&self) -> Option<&str> {
+        self.scope().and_then(|s| s.base_commit.as_ref()).map(|b| b.value.as_str())
+    }
+
+    /// The current stage's `startTime` (RFC 3339), the reference outside git.
+    pub fn stage_start_time(&self) -> Option<&str> {
+        let state = self.state()?;
+        let stage = state.current_stage.as_ref()?;
+        state.latest(&stage.value)?.start_time.as_ref().map(|t| t.value.as_str())
+    }
+
+    /// Reads git once and, while a run is active, every changed path on disk.
+    pub fn gather_changes(&self) -> (Vec<Change>, Option<GitFacts>) {
+        let git = GitFacts::gather(&self.root, self.scope_base());
+        let changes = if self.run_is_active() {
+            crate::changes::changed_paths(&self.root, git.as_ref(), self.stage_start_time())
+        } else {
+            Vec::new()
+        };
+        (changes, git)
+    }
+}

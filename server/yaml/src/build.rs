@@ -106,10 +106,11 @@ impl Builder<'_> {
                 (open, close, style)
             }
             SaphyrStyle::Literal | SaphyrStyle::Folded => {
-                let (from, header_end) =
-                    scan::block_header(bytes, self.prev_end.min(start), start).unwrap_or((start, start));
-                let content_end = scan::trim_back(bytes, start, end);
-                let to = if content_end > start { content_end } else { header_end };
+                // The span starts at the properties, or at the content without them.
+                let from = self.prev_end.min(start);
+                let (from, header_end) = scan::block_header(bytes, from, end).unwrap_or((start, start));
+                let content_end = scan::trim_back(bytes, header_end, end);
+                let to = content_end.max(header_end);
                 let style = if style == SaphyrStyle::Literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
                 (from, to.max(from), style)
             }
@@ -155,7 +156,8 @@ impl Builder<'_> {
 
     fn close(&mut self, start: usize, end: usize) {
         let Some(frame) = self.stack.pop() else { return };
-        let closer = end > start && matches!(self.bytes[end - 1], b']' | b'}');
+        // A flow end's span runs on over blanks and a comment; the bracket opens it.
+        let closer = end > start && matches!(self.bytes[start], b']' | b'}');
         let (kind, last_end) = match frame.body {
             Body::Seq(items) => {
                 let last = items.last().map(|n| n.range.end as usize);
@@ -166,7 +168,7 @@ impl Builder<'_> {
                 (NodeKind::Map(map.finish()), last)
             }
         };
-        let to = if closer { end } else { last_end.unwrap_or(frame.start) };
+        let to = if closer { start + 1 } else { last_end.unwrap_or(frame.start) };
         let node = Node { kind, range: range(frame.start, to.max(frame.start)) };
         self.finish_node(node, frame.anchor);
     }
@@ -190,7 +192,11 @@ impl Builder<'_> {
     fn scan_error(&mut self, err: &ScanError) -> SyntaxError {
         let at = self.offsets.byte(err.marker().index());
         let (start, end) = char_range_at(self.text, at);
-        SyntaxError { message: format!("YAML syntax error: {}", err.info()), range: range(start, end) }
+        let info = match err.info() {
+            "recursion limit exceeded" => "nesting is too deep (more than 255 levels of brackets)",
+            info => info,
+        };
+        SyntaxError { message: format!("YAML syntax error: {info}"), range: range(start, end) }
     }
 
     /// An error on `start..end`, widened to one character when empty.

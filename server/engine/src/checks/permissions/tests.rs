@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::checks::{Context, Sink};
-use crate::diagnostic::{Code, Fix, Severity};
+use crate::diagnostic::{Fix, Severity};
 use crate::fs_view::FsView;
 use crate::model::matrix::{self, Matrix};
 use crate::model::pipeline::{self, Pipeline};

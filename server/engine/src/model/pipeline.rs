@@ -208,7 +208,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::Severity;
 
-    fn at<'a>(text: &'a str, r: TextRange) -> &'a str {
+    fn at(text: &str, r: TextRange) -> &str {
         &text[r.start as usize..r.end as usize]
     }
 
@@ -295,6 +295,29 @@ mod tests {
         assert_eq!(at(text, perms.write_range.expect("write range")), "[\"artifacts/a/\"]");
         assert_eq!(perms.write.as_ref().map(|w| w[0].value.as_str()), Some("artifacts/a/"));
         assert_eq!(p.stages[0].outputs.len(), 1, "a lone scalar is still read");
+    }
+
+    #[test]
+    fn ranges_are_exact_after_cjk_text() {
+        let text = "stages:\n  - id: 验证 # 注释\n    description: 验证代码质量 🚀\n    agent: a.md\n    outputs: [报告.md]\n    on_failure: {action: 暂停, mesage: 失败}\n";
+        let l = load("pipeline.yaml", text.into());
+        let found: Vec<(&str, &str)> = l.diagnostics.iter().map(|d| (d.code.as_str(), at(text, d.range))).collect();
+        assert_eq!(found, [("unknown-key", "mesage"), ("invalid-value", "暂停")]);
+        assert!(l.diagnostics[0].message.contains("did you mean `message`"));
+        let p = l.model.expect("model");
+        assert_eq!(at(text, p.stages[0].id.as_ref().expect("id").range), "验证");
+        assert_eq!(at(text, p.stages[0].outputs[0].range), "报告.md");
+    }
+
+    #[test]
+    fn empty_and_comment_only_files() {
+        let l = load("pipeline.yaml", "".into());
+        assert!(l.model.is_none());
+        assert_eq!(codes(&l), ["invalid-value"]);
+        let text = "# nothing yet\n";
+        let l = load("pipeline.yaml", text.into());
+        assert!(l.model.is_none());
+        assert_eq!(at(text, l.diagnostics[0].range), "# nothing yet");
     }
 
     #[test]

@@ -246,7 +246,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::Severity;
 
-    fn at<'a>(text: &'a str, r: TextRange) -> &'a str {
+    fn at(text: &str, r: TextRange) -> &str {
         &text[r.start as usize..r.end as usize]
     }
 

@@ -174,15 +174,13 @@ fn read_state(r: &mut Reader, root: &Node) -> State {
     for (k, v) in root.as_map().unwrap_or_default() {
         let name = k.as_str().unwrap_or_default();
         match canonical(TOP_NAMES, name) {
-            Some("version") => {
-                if v.as_scalar().is_none() || v.is_null() {
-                    let at = if v.range.is_empty() { k.range } else { head(r.text, v.range) };
-                    r.push(
-                        Code::InvalidValue,
-                        at,
-                        format!("`version` must be a number or a string, found {}", v.kind_name()),
-                    );
-                }
+            Some("version") if v.as_scalar().is_none() || v.is_null() => {
+                let at = if v.range.is_empty() { k.range } else { head(r.text, v.range) };
+                r.push(
+                    Code::InvalidValue,
+                    at,
+                    format!("`version` must be a number or a string, found {}", v.kind_name()),
+                );
             }
             Some("status") => {
                 st.status = r
@@ -267,7 +265,7 @@ mod tests {
     use super::*;
     use crate::diagnostic::Severity;
 
-    fn at<'a>(text: &'a str, r: TextRange) -> &'a str {
+    fn at(text: &str, r: TextRange) -> &str {
         &text[r.start as usize..r.end as usize]
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn run(p: &Loaded<Pipeline>, fs: &dyn FsView) -> Sink {
     sink
 }
 
-fn at<'a>(text: &'a str, r: tollgate_text::TextRange) -> &'a str {
+fn at(text: &str, r: tollgate_text::TextRange) -> &str {
     &text[r.start as usize..r.end as usize]
 }
 

@@ -301,7 +301,7 @@ fn locate(root: &Root, facts: &GitFacts, changes: &mut [Change]) {
             Op::Create => Some(0),
             _ => old.and_then(|old| lines::first_diff_line(&old, &text)),
         };
-        c.line_range = c.first_line.and_then(|l| lines::line_range(&text, l));
+        c.line_range = c.first_line.and_then(|l| lines::mark_range(&text, l));
     }
 }
 

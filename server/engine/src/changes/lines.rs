@@ -39,6 +39,22 @@ pub fn line_range(text: &[u8], line: u32) -> Option<TextRange> {
     Some(TextRange::new(start, end))
 }
 
+/// The range a finding on line `line` marks: the line's content, or, for an empty
+/// line, its line ending (a finding is never zero-width where there is text).
+pub fn mark_range(text: &[u8], line: u32) -> Option<TextRange> {
+    let r = line_range(text, line)?;
+    if !r.is_empty() {
+        return Some(r);
+    }
+    let s = r.start as usize;
+    let width = match text.get(s..) {
+        Some([b'\r', b'\n', ..]) => 2,
+        Some([b'\n', ..]) => 1,
+        _ => 0,
+    };
+    Some(TextRange::new(r.start, r.start + width))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +81,9 @@ mod tests {
         assert_eq!(line_range(t, 3), Some(TextRange::new(8, 11)));
         assert_eq!(line_range(t, 4), None);
         assert_eq!(line_range(b"", 0), Some(TextRange::new(0, 0)));
+        assert_eq!(mark_range(t, 2), Some(TextRange::new(7, 8)));
+        assert_eq!(mark_range(b"a\r\n\r\n", 1), Some(TextRange::new(3, 5)));
+        assert_eq!(mark_range(b"", 0), Some(TextRange::new(0, 0)));
+        assert_eq!(mark_range(t, 3), Some(TextRange::new(8, 11)));
     }
 }

@@ -18,7 +18,7 @@ mod walk;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use lines::{first_changed_line, first_diff_line, line_range};
+pub use lines::{first_changed_line, first_diff_line, line_range, mark_range};
 pub use time::parse_rfc3339;
 
 use crate::model::scope::Op;
@@ -32,8 +32,9 @@ pub struct Change {
     pub op: Op,
     /// The first changed line (0-based) of the current text, where known.
     pub first_line: Option<u32>,
-    /// Byte range of `first_line`'s content in the current text (line ending
-    /// excluded). None when unknown, and for a deleted file (there is no text).
+    /// The bytes of the current text a finding marks: `first_line`'s content (its
+    /// line ending when the line is empty; see [`mark_range`]). None when unknown,
+    /// and for a deleted file (there is no text: findings sit at 0..0 then).
     pub line_range: Option<TextRange>,
 }
 
@@ -50,7 +51,7 @@ impl Change {
             Some(d) => (Op::Modify, first_changed_line(d, buffer)?),
         };
         let mut c = Change::new(path, op, Some(line));
-        c.line_range = line_range(buffer.as_bytes(), line);
+        c.line_range = mark_range(buffer.as_bytes(), line);
         Some(c)
     }
 }
@@ -120,5 +121,31 @@ pub fn changes_under(root: &Root, git: Option<&GitFacts>, since: Option<&str>, r
     }
 }
 
+/// Git facts and changed paths for one snapshot of a root: what the CLI's
+/// `check` and the server's initial analysis pass to `Snapshot::analyze`.
+#[derive(Clone, Debug, Default)]
+pub struct Gathered {
+    pub changes: Vec<Change>,
+    pub git: Option<GitFacts>,
+    /// The current stage's `startTime`, the outside-git measure (keep it for [`status_of`]).
+    pub since: Option<String>,
+}
+
+/// Reads the scope's `base.commit` and the current stage's `startTime` from the
+/// snapshot, gathers git facts, and lists the changed paths (only while the run
+/// is active: otherwise no scan is made and `changes` is empty).
+pub fn gather(snap: &crate::analysis::Snapshot) -> Gathered {
+    let scope_base = snap.scope().and_then(|s| s.base_commit.as_ref()).map(|b| b.value.as_str());
+    let git = GitFacts::gather(&snap.root, scope_base);
+    let state = snap.state();
+    let since = state.and_then(|st| {
+        let stage = st.current_stage.as_ref()?;
+        st.latest(&stage.value)?.start_time.as_ref().map(|t| t.value.clone())
+    });
+    let changes =
+        if snap.run_is_active() { changed_paths(&snap.root, git.as_ref(), since.as_deref()) } else { Vec::new() };
+    Gathered { changes, git, since }
+}
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

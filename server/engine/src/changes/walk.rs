@@ -74,7 +74,7 @@ pub(super) fn check_file(path: &Path, rel: String, since: SystemTime) -> Option<
     let mut c = Change::new(rel, op, None);
     if op == Op::Create {
         c.first_line = Some(0);
-        c.line_range = read_small(path).and_then(|t| lines::line_range(&t, 0));
+        c.line_range = read_small(path).and_then(|t| lines::mark_range(&t, 0));
     }
     Some(c)
 }

@@ -1,7 +1,120 @@
-//! Checks: edits.
+//! Edit checks (SPEC 3.2): while a run is active, every changed path is checked
+//! against the current stage's write permissions and the retained scope.
+//! Control and governance files are never edit findings.
+
+mod deleted_output;
+mod out_of_scope;
+mod stage_summary;
+mod unauthorized_write;
+
+#[cfg(test)]
+pub(crate) mod tests;
 
 use super::{Context, Sink};
+use crate::changes::{mark_range, Change};
+use crate::model::scope::{Op, Scope, ScopeEntry};
+use crate::pattern::Pattern;
+use crate::permissions::WriteSet;
+use crate::root::{is_control, is_governance};
+use tollgate_text::TextRange;
 
 pub fn run(ctx: &Context, sink: &mut Sink) {
-    let _ = (ctx, sink);
+    unauthorized_write::check(ctx, sink);
+    out_of_scope::check(ctx, sink);
+    deleted_output::check(ctx, sink);
+    stage_summary::check(ctx, sink);
+}
+
+/// The current stage, while the run is active.
+pub(crate) fn current_stage<'a>(ctx: &Context<'a>) -> Option<&'a str> {
+    let (_, state) = ctx.state()?;
+    if !state.is_active() {
+        return None;
+    }
+    state.current_stage.as_ref().map(|s| s.value.as_str())
+}
+
+/// Changes that edit checks look at: not control, not governance.
+pub(crate) fn edits<'a>(ctx: &Context<'a>) -> impl Iterator<Item = &'a Change> {
+    ctx.changes.iter().filter(|c| !is_control(&c.path) && !is_governance(&c.path))
+}
+
+/// Where a finding on a changed file sits: its first changed line (else its first
+/// line). A deleted file has no text, so its finding sits at 0..0.
+pub(crate) fn range_of(ctx: &Context, change: &Change) -> TextRange {
+    if let Some(r) = change.line_range {
+        return r;
+    }
+    if change.op == Op::Delete {
+        return TextRange::empty(0);
+    }
+    let text = std::fs::read(ctx.root.join(&change.path)).unwrap_or_default();
+    let line = change.first_line.unwrap_or(0);
+    mark_range(&text, line).or_else(|| mark_range(&text, 0)).unwrap_or_default()
+}
+
+pub(crate) fn verb(op: Op) -> &'static str {
+    match op {
+        Op::Create => "created",
+        Op::Modify => "modified",
+        Op::Delete => "deleted",
+    }
+}
+
+/// The current stage's write set, when it has one.
+pub(crate) fn write_set(ctx: &Context, stage: &str) -> Option<WriteSet> {
+    WriteSet::for_stage(ctx.pipeline, ctx.matrix, stage)
+}
+
+/// Is a change outside the stage's write permissions?
+pub(crate) fn unauthorized(writes: &WriteSet, change: &Change) -> bool {
+    !writes.allows(&change.path)
+}
+
+/// How a change stands against the retained scope.
+pub(crate) enum Verdict<'s> {
+    Inside,
+    /// An exclude entry applies (it always wins).
+    Excluded(&'s ScopeEntry),
+    /// Allow entries match the path but none for this operation.
+    WrongOp(Vec<&'s ScopeEntry>),
+    /// No allow entry matches the path.
+    Outside,
+}
+
+/// The scope that binds `stage`: its `stage`, or no `stage` at all.
+pub(crate) fn binding_scope<'a>(ctx: &Context<'a>, stage: &str) -> Option<&'a Scope> {
+    let (_, scope) = ctx.scope()?;
+    match &scope.stage {
+        Some(s) if s.value != stage => None,
+        _ => Some(scope),
+    }
+}
+
+fn entry_matches(e: &ScopeEntry, path: &str) -> bool {
+    Pattern::compile(e.path.value.trim()).is_ok_and(|p| p.matches(path))
+}
+
+pub(crate) fn verdict<'s>(scope: &'s Scope, change: &Change) -> Verdict<'s> {
+    let (path, op) = (change.path.as_str(), change.op);
+    if let Some(e) = scope.exclude.iter().find(|e| e.ops.has(op) && entry_matches(e, path)) {
+        return Verdict::Excluded(e);
+    }
+    let matching: Vec<&ScopeEntry> = scope.allow.iter().filter(|e| entry_matches(e, path)).collect();
+    if matching.iter().any(|e| e.ops.has(op)) {
+        Verdict::Inside
+    } else if matching.is_empty() {
+        Verdict::Outside
+    } else {
+        Verdict::WrongOp(matching)
+    }
+}
+
+/// "scope `passwordless-login` (revision 3)".
+pub(crate) fn scope_name(scope: &Scope) -> String {
+    let id = scope.id.as_ref().map(|i| format!("scope `{}`", i.value)).unwrap_or_else(|| "the scope".into());
+    match &scope.revision {
+        Some(r) => format!("{id} (revision {})", r.value),
+        None => id,
+    }
 }

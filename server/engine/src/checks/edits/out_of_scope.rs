@@ -1,0 +1,56 @@
+//! `out-of-scope`: a changed path outside the retained scope that binds the
+//! current stage (SPEC 4): E when an exclude entry applies (excludes always
+//! win), else W.
+
+use super::{binding_scope, current_stage, edits, range_of, scope_name, verb, verdict, Verdict};
+use crate::checks::{Context, Sink};
+use crate::diagnostic::{Code, Diagnostic, Fix, Severity};
+
+const RETURN: &str = "Return point: exploration (expand or revise the scope)";
+
+pub fn check(ctx: &Context, sink: &mut Sink) {
+    let Some(stage) = current_stage(ctx) else { return };
+    let Some(scope) = binding_scope(ctx, stage) else { return };
+    let name = scope_name(scope);
+    for change in edits(ctx) {
+        let (what, op, path) = (verb(change.op), change.op.as_str(), &change.path);
+        let (message, excluded) = match verdict(scope, change) {
+            Verdict::Inside => continue,
+            Verdict::Excluded(e) => {
+                let why = e.reason.as_ref().map(|r| format!(" ({})", r.value)).unwrap_or_default();
+                (
+                    format!(
+                        "stage `{stage}` {what} `{path}`, which {name} excludes: exclude entry `{}`{why}. {RETURN}",
+                        e.path.value
+                    ),
+                    true,
+                )
+            }
+            Verdict::WrongOp(entries) => {
+                let list: Vec<String> = entries.iter().map(|e| format!("`{}`", e.path.value)).collect();
+                (
+                    format!(
+                        "stage `{stage}` {what} `{path}`, but {name} allows it only for other operations than \
+                         {op}: allow entry {}. {RETURN}",
+                        list.join(", ")
+                    ),
+                    false,
+                )
+            }
+            Verdict::Outside => {
+                (format!("stage `{stage}` {what} `{path}`, which no allow entry of {name} covers. {RETURN}"), false)
+            }
+        };
+        let mut diag = Diagnostic::new(Code::OutOfScope, range_of(ctx, change), message).with_stage(stage);
+        if excluded {
+            // Expanding the scope cannot help: an exclude always wins.
+            diag = diag.with_severity(Severity::Error);
+        } else {
+            diag = diag.with_fix(Fix::ExpandScope { path: path.clone() });
+            if let Some((dir, _)) = path.rsplit_once('/') {
+                diag = diag.with_fix(Fix::ExpandScope { path: format!("{dir}/**") });
+            }
+        }
+        sink.push(path, diag);
+    }
+}

@@ -1,1 +1,34 @@
 //! Recovery actions (SPEC section 5): planned first, then carried out whole or not at all.
+//!
+//! `plan_*` reads what it needs (through `Files`, so the server can read open
+//! buffers) and returns a `Plan`: ordered steps, a title, a description and the
+//! fingerprint of every file read. Carrying it out: `apply_to_disk` (the CLI), or
+//! `apply_fs_ops` + the caller's own text edits (the server, via `workspace/applyEdit`).
+
+mod apply;
+mod archive;
+pub mod error_log;
+mod expand_scope;
+mod fs_ops;
+mod json;
+mod paths;
+mod plan;
+mod project;
+mod quarantine;
+mod return_to_build;
+pub mod time;
+
+#[cfg(test)]
+mod tests;
+
+pub use apply::{apply_to_disk, apply_with, Applied};
+pub use archive::plan_archive_attempt;
+pub use error_log::{parse_error_log, Block, PathRef, Report};
+pub use expand_scope::{plan_expand_scope, ScopeRequest};
+pub use fs_ops::{apply_fs_ops, apply_fs_ops_with, Failure, FsDone};
+pub use paths::clean_rel;
+pub use plan::{
+    apply_edits, sha256_hex, ActionKind, DiskFiles, Env, Files, Fingerprint, Plan, Refusal, Step, TextEdit,
+};
+pub use quarantine::plan_quarantine;
+pub use return_to_build::plan_return_to_build;

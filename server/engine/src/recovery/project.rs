@@ -1,0 +1,208 @@
+//! What the actions read: the pipeline (through the model) and state.json (as an
+//! ordered JSON tree, because the actions rewrite it).
+
+use std::sync::Arc;
+
+use super::error_log::{append_text, Report};
+use super::json::Json;
+use super::plan::{diff_edit, refuse, Env, Fingerprint, Refusal, Step, TextEdit};
+use crate::model::pipeline::{Pipeline, Stage};
+use tollgate_text::TextRange;
+
+pub(crate) fn load_pipeline(env: &Env, reads: &mut Vec<Fingerprint>) -> Result<Pipeline, Refusal> {
+    let path = env.root.layout.pipeline.as_str();
+    let Some(text) = env.read(path, reads)? else {
+        return refuse(format!("{path} does not exist"));
+    };
+    let loaded = crate::model::pipeline::load(path, Arc::from(text));
+    match loaded.model {
+        Some(p) => Ok(p),
+        None => {
+            let why = loaded.diagnostics.first().map(|d| format!(": {}", d.message)).unwrap_or_default();
+            refuse(format!("{path} cannot be read{why}"))
+        }
+    }
+}
+
+/// The stage and its index, or a refusal naming the stages there are.
+pub(crate) fn stage<'p>(p: &'p Pipeline, id: &str) -> Result<(usize, &'p Stage), Refusal> {
+    match p.stage_index(id) {
+        Some(i) => Ok((i, &p.stages[i])),
+        None => {
+            let ids: Vec<_> = p.stage_ids().map(|s| format!("`{s}`")).collect();
+            refuse(format!("the pipeline has no stage `{id}` (its stages: {})", ids.join(", ")))
+        }
+    }
+}
+
+pub(crate) fn outputs(s: &Stage) -> Vec<String> {
+    s.outputs.iter().map(|o| o.value.trim().to_string()).filter(|o| !o.is_empty()).collect()
+}
+
+pub(crate) fn criteria(s: &Stage) -> Vec<String> {
+    s.exit_criteria.iter().map(|c| c.value.clone()).collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spelling {
+    Camel,
+    Snake,
+}
+
+/// state.json as read, and the spelling it uses.
+pub(crate) struct StateDoc {
+    pub path: String,
+    pub text: String,
+    pub json: Json,
+    pub spelling: Spelling,
+    indent: String,
+}
+
+const SNAKE_ONLY: &[&str] = &[
+    "current_stage",
+    "completed_stages",
+    "failed_stages",
+    "stage_history",
+    "last_checkpoint",
+    "started_at",
+    "last_updated",
+];
+
+impl StateDoc {
+    pub fn load(env: &Env, reads: &mut Vec<Fingerprint>) -> Result<StateDoc, Refusal> {
+        let path = env.root.layout.state.clone();
+        let Some(text) = env.read(&path, reads)? else {
+            return refuse(format!("{path} does not exist: there is no run to change"));
+        };
+        let json = match Json::parse(&text) {
+            Ok(j @ Json::Obj(_)) => j,
+            Ok(_) => return refuse(format!("{path} is not a JSON object")),
+            Err(e) => return refuse(format!("{path} is not valid JSON ({e}); fix it first")),
+        };
+        let spelling = if SNAKE_ONLY.iter().any(|k| json.has(k)) { Spelling::Snake } else { Spelling::Camel };
+        let indent = text
+            .lines()
+            .skip(1)
+            .find(|l| l.starts_with([' ', '\t']))
+            .map(|l| l[..l.len() - l.trim_start().len()].to_string())
+            .unwrap_or_else(|| "  ".to_string());
+        Ok(StateDoc { path, text, json, spelling, indent })
+    }
+
+    /// The name the file uses for a camelCase key (SPEC 2: snake_case, except
+    /// `updatedAt` -> `last_updated` and `createdAt` -> `started_at`).
+    pub fn key(&self, camel: &'static str) -> &'static str {
+        if self.spelling == Spelling::Camel {
+            return camel;
+        }
+        match camel {
+            "currentStage" => "current_stage",
+            "completedStages" => "completed_stages",
+            "failedStages" => "failed_stages",
+            "stageHistory" => "stage_history",
+            "lastCheckpoint" => "last_checkpoint",
+            "createdAt" => "started_at",
+            "updatedAt" => "last_updated",
+            "stageId" => "stage_id",
+            "startTime" => "start_time",
+            "endTime" => "end_time",
+            other => other,
+        }
+    }
+
+    pub fn get(&self, camel: &'static str) -> Option<&Json> {
+        self.json.get(self.key(camel))
+    }
+
+    pub fn set(&mut self, camel: &'static str, v: Json) {
+        let k = self.key(camel);
+        self.json.set(k, v);
+    }
+
+    pub fn current_stage(&self) -> Option<String> {
+        self.get("currentStage").and_then(Json::as_str).map(str::to_string)
+    }
+
+    pub fn list(&self, camel: &'static str) -> Vec<String> {
+        self.get(camel).map(Json::strings).unwrap_or_default()
+    }
+
+    /// The `stageHistory` entries, in order.
+    pub fn history(&self) -> Vec<&Json> {
+        match self.get("stageHistory") {
+            Some(Json::Arr(a)) => a.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn latest_index(&self, stage: &str) -> Option<usize> {
+        let k = self.key("stageId");
+        self.history().iter().rposition(|h| h.get(k).and_then(Json::as_str) == Some(stage))
+    }
+
+    /// The attempts of the stage's latest history entry (its entry count when unrecorded).
+    pub fn attempts(&self, stage: &str) -> u32 {
+        let k = self.key("stageId");
+        let entries: Vec<_> =
+            self.history().into_iter().filter(|h| h.get(k).and_then(Json::as_str) == Some(stage)).collect();
+        match entries.last() {
+            Some(h) => h
+                .get("attempts")
+                .and_then(Json::as_u64)
+                .map(|n| n.min(u32::MAX as u64) as u32)
+                .unwrap_or(entries.len() as u32),
+            None => 0,
+        }
+    }
+
+    pub fn push_history(&mut self, entry: Json) {
+        let k = self.key("stageHistory");
+        match self.json.get_mut(k) {
+            Some(Json::Arr(a)) => a.push(entry),
+            _ => self.json.set(k, Json::Arr(vec![entry])),
+        }
+    }
+
+    pub fn history_entry_mut(&mut self, i: usize) -> Option<&mut Json> {
+        match self.json.get_mut(self.key("stageHistory")) {
+            Some(Json::Arr(a)) => a.get_mut(i),
+            _ => None,
+        }
+    }
+
+    /// Sets `updatedAt` / `last_updated` when the file has it.
+    pub fn touch(&mut self, now: &str) {
+        let k = self.key("updatedAt");
+        if self.json.has(k) {
+            self.json.set(k, Json::str(now));
+        }
+    }
+
+    /// The edit that turns the file into the changed tree. The whole object is
+    /// re-serialised (key order kept, the file's indent, its final newline), then
+    /// reduced to the span that differs, so unchanged lines are not touched.
+    pub fn edit_step(&self) -> Step {
+        let mut new = self.json.to_pretty(&self.indent);
+        if self.text.ends_with('\n') {
+            new.push('\n');
+        }
+        Step::Edit(TextEdit { path: self.path.clone(), edits: diff_edit(&self.text, &new) })
+    }
+}
+
+/// The step that appends `report` to the error log (creating the file when missing).
+pub(crate) fn error_log_step(
+    env: &Env,
+    reads: &mut Vec<Fingerprint>,
+    report: &Report,
+) -> Result<(Step, String), Refusal> {
+    let path = env.root.layout.error_log.clone();
+    let line = format!("append an ERROR REPORT ({}) to {path}", report.status);
+    Ok(match env.read(&path, reads)? {
+        Some(text) => {
+            let edit = (TextRange::empty(text.len() as u32), append_text(&text, report));
+            (Step::Edit(TextEdit { path, edits: vec![edit] }), line)
+        }
+        None => (Step::CreateFile { path, text: report.render() }, line),
+    })
+}

@@ -296,13 +296,36 @@ fn locate(root: &Root, facts: &GitFacts, changes: &mut [Change]) {
         if c.op == Op::Delete {
             continue;
         }
-        let Some(text) = read_small(&root.dir.join(&c.path)) else { continue };
-        c.first_line = match c.op {
-            Op::Create => Some(0),
-            _ => old.and_then(|old| lines::first_diff_line(&old, &text)),
-        };
+        let path = root.dir.join(&c.path);
+        if c.op == Op::Create {
+            // Only the first line is needed: many new files (a generated tree) stay cheap.
+            c.first_line = Some(0);
+            c.line_range = read_head(&path).and_then(|t| lines::mark_range(&t, 0));
+            continue;
+        }
+        let Some(text) = read_small(&path) else { continue };
+        c.first_line = old.and_then(|old| lines::first_diff_line(&old, &text));
         c.line_range = c.first_line.and_then(|l| lines::mark_range(&text, l));
     }
+}
+
+/// The start of a file, through its first line ending (at most 64 KiB).
+pub(super) fn read_head(path: &Path) -> Option<Vec<u8>> {
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let mut file = file;
+    while buf.len() < 64 * 1024 {
+        let n = file.read(&mut chunk).ok()?;
+        buf.extend_from_slice(&chunk[..n]);
+        if n == 0 || chunk[..n].contains(&b'\n') {
+            break;
+        }
+    }
+    Some(buf)
 }
 
 pub(super) fn read_small(path: &Path) -> Option<Vec<u8>> {

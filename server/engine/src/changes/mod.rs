@@ -7,8 +7,9 @@
 //! it uses [`first_changed_line`] for them.
 //!
 //! For the server: [`GitFacts::gather`] once per analysis (and when HEAD or
-//! scope.yaml changes), [`changed_paths`] for the initial picture, then
-//! [`status_of`] / [`changes_under`] per file-watch event instead of a rescan.
+//! scope.yaml changes), [`changed_paths`] for the initial picture (both in
+//! `Snapshot::gather_changes`), then [`status_of`] / [`changes_under`] per
+//! file-watch event instead of a rescan, and [`Change::of_buffer`] for buffers.
 
 mod git;
 mod lines;
@@ -119,32 +120,6 @@ pub fn changes_under(root: &Root, git: Option<&GitFacts>, since: Option<&str>, r
             None => Vec::new(),
         },
     }
-}
-
-/// Git facts and changed paths for one snapshot of a root: what the CLI's
-/// `check` and the server's initial analysis pass to `Snapshot::analyze`.
-#[derive(Clone, Debug, Default)]
-pub struct Gathered {
-    pub changes: Vec<Change>,
-    pub git: Option<GitFacts>,
-    /// The current stage's `startTime`, the outside-git measure (keep it for [`status_of`]).
-    pub since: Option<String>,
-}
-
-/// Reads the scope's `base.commit` and the current stage's `startTime` from the
-/// snapshot, gathers git facts, and lists the changed paths (only while the run
-/// is active: otherwise no scan is made and `changes` is empty).
-pub fn gather(snap: &crate::analysis::Snapshot) -> Gathered {
-    let scope_base = snap.scope().and_then(|s| s.base_commit.as_ref()).map(|b| b.value.as_str());
-    let git = GitFacts::gather(&snap.root, scope_base);
-    let state = snap.state();
-    let since = state.and_then(|st| {
-        let stage = st.current_stage.as_ref()?;
-        st.latest(&stage.value)?.start_time.as_ref().map(|t| t.value.clone())
-    });
-    let changes =
-        if snap.run_is_active() { changed_paths(&snap.root, git.as_ref(), since.as_deref()) } else { Vec::new() };
-    Gathered { changes, git, since }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{git::read_small, lines, Change};
+use super::{git::read_head, lines, Change};
 use crate::model::scope::Op;
 
 /// Every file under `root` modified after `since`. `.git` is skipped; a symlink
@@ -74,7 +74,7 @@ pub(super) fn check_file(path: &Path, rel: String, since: SystemTime) -> Option<
     let mut c = Change::new(rel, op, None);
     if op == Op::Create {
         c.first_line = Some(0);
-        c.line_range = read_small(path).and_then(|t| lines::mark_range(&t, 0));
+        c.line_range = read_head(path).and_then(|t| lines::mark_range(&t, 0));
     }
     Some(c)
 }

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::Snapshot;
+use crate::changes;
 use crate::changes::tests::{commit_all, sh_git};
-use crate::changes::{self, Gathered};
 use crate::diagnostic::{Code, Finding, Fix, Severity};
 use crate::fs_view::DiskFs;
 use crate::root::Root;
@@ -48,7 +48,7 @@ impl Fx {
     pub fn findings(&self, codes: &[Code]) -> Vec<Finding> {
         let (snap, errors) = Snapshot::load(self.root());
         assert!(errors.is_empty(), "{errors:?}");
-        let Gathered { changes, git, .. } = changes::gather(&snap);
+        let (changes, git) = snap.gather_changes();
         let all = snap.analyze(&DiskFs::new(&self.dir), &changes, git.as_ref(), &Default::default());
         all.into_iter().filter(|f| codes.contains(&f.diagnostic.code)).collect()
     }

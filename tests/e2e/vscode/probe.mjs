@@ -1,0 +1,250 @@
+// Drives code-server (real VS Code) in Debian's headless chromium with playwright-core and checks
+// the tollgate extension end to end. Adapted from shared/e2e/vscode/probe.mjs.
+//
+// Usage:
+//   node probe.mjs --url http://127.0.0.1:PORT --folder /abs/workspace --scenario main|missing-binary \
+//     --shots DIR [--missing-path /path/that/was/set] [--timeout-ms 20000]
+//
+// Scenario "main" (a workspace with an active run of stage `code`, tollgate.path set to the binary):
+//   1. status bar shows the run            (`tollgate status --format json` via the extension)
+//   2. unauthorized-write squiggle          on artifacts/prd/sneaky.md
+//   3. Problems panel lists it
+//   4. code action "Quarantine…" applied    (Ctrl+. in the editor), file moved on disk
+//   5. pipeline/error.log highlighted       (language mode + TextMate scopes via "Inspect Editor Tokens")
+// Scenario "missing-binary" (tollgate.path points nowhere):
+//   1. an error message names the path that was tried
+//
+// Prints one line per check and `N passed, M failed`; writes results.json next to the screenshots.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => { const i = argv.indexOf('--' + name); return i >= 0 ? argv[i + 1] : def; };
+const url = opt('url', 'http://127.0.0.1:8080');
+const folder = opt('folder', process.cwd());
+const scenario = opt('scenario', 'main');
+const shots = opt('shots', path.join(process.cwd(), 'shots'));
+const missingPath = opt('missing-path', '');
+const stepTimeout = Number(opt('timeout-ms', '20000'));
+const loadTimeout = 90000;
+fs.mkdirSync(shots, { recursive: true });
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[+${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const results = [];
+let page;
+
+async function shot(name) {
+  const file = path.join(shots, `${scenario}-${name}.png`);
+  try { await page.screenshot({ path: file }); } catch (e) { log('screenshot failed:', e.message); }
+  return file;
+}
+
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    const detail = await fn();
+    results.push({ name, ok: true, detail });
+    console.log(`PASS ${name}${detail ? ` (${detail})` : ''} [${((Date.now() - started) / 1000).toFixed(1)}s]`);
+    return true;
+  } catch (e) {
+    results.push({ name, ok: false, detail: e.message.split('\n')[0] });
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+    await shot(`FAIL-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`);
+    return false;
+  }
+}
+
+const bodyText = () => page.evaluate(() => document.body.innerText);
+async function waitForText(re, timeout = stepTimeout, where = 'body') {
+  await page.waitForFunction(
+    ([src, flags, sel]) => { const el = document.querySelector(sel); return !!el && new RegExp(src, flags).test(el.innerText); },
+    [re.source, re.flags, where], { timeout, polling: 250 });
+}
+
+async function openInExplorer(rel) {
+  // Open via the explorer rows (Ctrl+P right after load is racy).
+  const segs = rel.split('/');
+  for (const [i, seg] of segs.entries()) {
+    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${seg}"][aria-level="${i + 1}"]`).first();
+    await row.waitFor({ timeout: stepTimeout });
+    if (i < segs.length - 1) {
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    } else {
+      await row.dblclick();
+    }
+  }
+  await page.waitForFunction(name => {
+    const tab = document.querySelector('.tabs-container .tab.active');
+    return !!tab && tab.getAttribute('aria-label')?.startsWith(name);
+  }, segs[segs.length - 1], { timeout: stepTimeout });
+  await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: stepTimeout });
+}
+
+async function runPaletteCommand(label) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: stepTimeout });
+  await input.fill('>' + label);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ timeout: stepTimeout });
+  await page.keyboard.press('Enter');
+}
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-probe-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+try {
+  page = ctx.pages()[0] || await ctx.newPage();
+  page.setDefaultTimeout(stepTimeout);
+  page.on('pageerror', e => log('pageerror:', e.message.slice(0, 200)));
+  // Only the local code-server: no marketplace, telemetry or CDN (offline-deterministic).
+  const base = new URL(url);
+  await ctx.route('**/*', r => {
+    const u = new URL(r.request().url());
+    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.host === base.host) return r.continue();
+    return r.abort();
+  });
+
+  const loaded = await check('workbench loads the workspace', async () => {
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded', timeout: loadTimeout });
+    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: loadTimeout });
+    await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: loadTimeout });
+    return path.basename(folder);
+  });
+
+  if (loaded && scenario === 'missing-binary') {
+    await check('missing binary: an error message names the path tried', async () => {
+      await waitForText(/language server binary was not found/, 45000, '.notifications-toasts, .notification-toast-container, body');
+      const text = await bodyText();
+      if (missingPath && !text.includes(missingPath)) throw new Error(`the message does not name ${missingPath}`);
+      await shot('01-missing-binary');
+      return 'message shown with the path';
+    });
+    await check('missing binary: status bar shows the error', async () => {
+      await waitForText(/tollgate: error/, stepTimeout, '.part.statusbar');
+      return 'tollgate: error';
+    });
+  }
+
+  if (loaded && scenario === 'main') {
+    await shot('01-workbench');
+    await check('status bar shows the run (stage, status, blockers)', async () => {
+      await waitForText(/code · running · (\d+ blockers?|no blockers)/, 45000, '.part.statusbar');
+      const t = await page.locator('.part.statusbar').innerText();
+      return (t.match(/code · running · [^\n]*/) || [''])[0];
+    });
+
+    const diag = await check('unauthorized-write squiggle on artifacts/prd/sneaky.md', async () => {
+      await openInExplorer('artifacts/prd/sneaky.md');
+      await page.waitForSelector('.editor-instance .monaco-editor .squiggly-error', { timeout: 45000 });
+      await shot('02-diagnostic');
+      return 'squiggly-error rendered';
+    });
+
+    await check('Problems panel lists unauthorized-write', async () => {
+      await page.keyboard.press('Control+Shift+M');
+      await waitForText(/unauthorized-write/, stepTimeout, '.part.panel');
+      await shot('03-problems');
+      const t = await page.locator('.part.panel').innerText();
+      return (t.split('\n').find(l => /unauthorized-write|sneaky/.test(l)) || '').slice(0, 120);
+    });
+
+    await check('code action "Quarantine…" moves the file to artifacts/_untrusted/code/', async () => {
+      if (!diag) throw new Error('no diagnostic to act on');
+      // Back to the editor, cursor on line 1 (where the diagnostic sits), then Ctrl+. (quick fix).
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Home');
+      let row;
+      for (let attempt = 0; attempt < 3 && !row; attempt++) {
+        await page.keyboard.press('Control+.');
+        try {
+          const menu = page.locator('.action-widget');
+          await menu.waitFor({ state: 'visible', timeout: 8000 });
+          const candidate = menu.locator('.monaco-list-row', { hasText: /Quarantine/ }).first();
+          await candidate.waitFor({ timeout: 5000 });
+          row = candidate;
+        } catch {
+          await page.keyboard.press('Escape');
+          await page.waitForTimeout(1000);
+        }
+      }
+      if (!row) {
+        // Fall back to the light bulb.
+        const bulb = page.locator('.lightBulbWidget, .codicon-light-bulb, .codicon-lightbulb-autofix').first();
+        await bulb.click({ timeout: 5000 });
+        row = page.locator('.action-widget .monaco-list-row', { hasText: /Quarantine/ }).first();
+        await row.waitFor({ timeout: stepTimeout });
+      }
+      const title = (await row.innerText()).trim();
+      if (!/^Quarantine/.test(title)) throw new Error(`the action is titled ${JSON.stringify(title)}`);
+      await shot('04-code-actions');
+      // Choose it with the keyboard (mouse clicks on the action list are flaky headless): the
+      // first action row is focused; move down to ours and press Enter.
+      const rows = await page.locator('.action-widget .monaco-list-row.action').evaluateAll(els =>
+        els.map(e => ({ text: e.innerText.trim(), focused: e.classList.contains('focused') })));
+      const index = rows.findIndex(r => /^Quarantine/.test(r.text));
+      const focused = Math.max(rows.findIndex(r => r.focused), 0);
+      for (let i = focused; i < index; i++) await page.keyboard.press('ArrowDown');
+      for (let i = focused; i > index; i--) await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Enter');
+      const moved = path.join(folder, 'artifacts/_untrusted/code/prd/sneaky.md');
+      const orig = path.join(folder, 'artifacts/prd/sneaky.md');
+      const deadline = Date.now() + stepTimeout;
+      while (!(fs.existsSync(moved) && !fs.existsSync(orig))) {
+        if (Date.now() > deadline) {
+          throw new Error(`after "${title}": ${fs.existsSync(moved) ? '' : 'artifacts/_untrusted/code/prd/sneaky.md missing; '}${fs.existsSync(orig) ? 'artifacts/prd/sneaky.md still there' : ''}`);
+        }
+        await page.waitForTimeout(250);
+      }
+      if (!fs.readFileSync(moved, 'utf8').includes('The code agent rewrote part of the PRD.')) throw new Error('moved file lost its content');
+      await page.waitForTimeout(800);
+      await shot('05-quarantined');
+      return `"${title}" → artifacts/_untrusted/code/prd/sneaky.md`;
+    });
+
+    await check('pipeline/error.log is highlighted by the tollgate grammar', async () => {
+      await page.keyboard.press('Escape');
+      await openInExplorer('pipeline/error.log');
+      // The language mode in the status bar comes from contributes.languages (filenamePatterns).
+      await waitForText(/Tollgate Error Log/, stepTimeout, '.part.statusbar');
+      // Tokens are coloured: several distinct mtk classes in the rendered lines.
+      await page.waitForFunction(() => {
+        const lines = document.querySelector('.editor-instance .monaco-editor .view-lines');
+        if (!lines) return false;
+        const classes = new Set([...lines.querySelectorAll('span[class*="mtk"]')].flatMap(s => [...s.classList].filter(c => /^mtk\d+$/.test(c))));
+        return classes.size >= 3;
+      }, undefined, { timeout: stepTimeout });
+      // The TextMate scopes, as VS Code reports them: put the cursor on "ERROR REPORT" (line 2,
+      // the cursor starts at 1:1 in a newly opened file) and inspect.
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowRight');
+      await runPaletteCommand('Developer: Inspect Editor Tokens and Scopes');
+      await waitForText(/markup\.heading\.report\.tollgate-error/, stepTimeout, '.token-inspect-widget');
+      const inspected = await page.locator('.token-inspect-widget').innerText();
+      await shot('06-error-log-grammar');
+      await page.keyboard.press('Escape');
+      const scope = inspected.split('\n').find(l => l.includes('markup.heading.report')) || '';
+      return `language Tollgate Error Log; scope ${scope.trim()}`;
+    });
+  }
+} catch (e) {
+  results.push({ name: 'probe', ok: false, detail: e.message.split('\n')[0] });
+  console.log('FAIL probe:', e.message.split('\n')[0]);
+} finally {
+  await ctx.close().catch(() => {});
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+const passed = results.filter(r => r.ok).length;
+const failed = results.length - passed;
+fs.writeFileSync(path.join(shots, `${scenario}-results.json`), JSON.stringify({ scenario, passed, failed, results }, null, 2) + '\n');
+console.log(`${scenario}: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -21,6 +21,17 @@ impl<'a> Offsets<'a> {
             return index.min(len);
         }
         while self.chars < index && self.byte < len {
+            // Eight ASCII bytes at a time: most of a YAML file is ASCII even when some lines are not.
+            if index - self.chars >= 8 {
+                if let Some(chunk) = self.bytes.get(self.byte..self.byte + 8) {
+                    let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0x80; 8]));
+                    if word & 0x8080_8080_8080_8080 == 0 {
+                        self.byte += 8;
+                        self.chars += 8;
+                        continue;
+                    }
+                }
+            }
             self.byte += char_width(self.bytes[self.byte]);
             self.chars += 1;
         }
@@ -79,6 +90,23 @@ mod tests {
         assert_eq!(o.byte(4), 9);
         assert_eq!(o.byte(99), 9);
         assert_eq!(o.byte(0), 0);
+    }
+
+    #[test]
+    fn cursor_skips_ascii_runs_exactly() {
+        let text = "abcdefghijklmnop中qrstuvwxyz0123456789😀end";
+        let mut o = Offsets::new(text);
+        for (i, (b, _)) in text.char_indices().enumerate() {
+            assert_eq!(o.byte(i), b);
+        }
+        let mut o = Offsets::new(text);
+        let starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        for (i, b) in starts.iter().enumerate().rev() {
+            assert_eq!(o.byte(i), *b);
+        }
+        let mut o = Offsets::new(text);
+        assert_eq!(o.byte(40), text.char_indices().nth(40).unwrap().0);
+        assert_eq!(o.byte(17), 19);
     }
 
     #[test]

@@ -140,7 +140,9 @@ impl Builder<'_> {
         let start = if flow {
             end - 1
         } else {
-            let first = scan::skip_props(self.bytes, start, self.bytes.len());
+            // A non-empty span holds the collection's own properties; an empty one
+            // sits on its first token, whose anchor (`&k key: v`) is the key's.
+            let first = if end > start { scan::skip_props(self.bytes, start, end) } else { start };
             match body {
                 Body::Seq(_) => scan::block_seq_start(self.bytes, first),
                 Body::Map(_) => first,

@@ -115,6 +115,16 @@ fn nested_block_collections_cover_first_to_last_character() {
 }
 
 #[test]
+fn collection_properties_are_skipped_but_a_first_key_anchor_is_kept() {
+    let text = "&k key: v\nm: &m\n  a: 1\ns: !!seq\n  - 1\n";
+    let doc = root(text);
+    assert_eq!(doc.range.start, 0);
+    assert_eq!(doc.get_entry("key").unwrap().0.range, r(3, 6));
+    assert_eq!(doc.get("m").unwrap().range.slice(text), "a: 1");
+    assert_eq!(doc.get("s").unwrap().range.slice(text), "- 1");
+}
+
+#[test]
 fn nested_sequences_start_at_their_own_dash() {
     let text = "- - a\n  - b\n- c\n";
     let doc = root(text);

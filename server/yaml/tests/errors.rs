@@ -21,6 +21,23 @@ fn unclosed_flow_sequence_points_at_the_last_character() {
 }
 
 #[test]
+fn dedented_key_is_not_an_expected_key() {
+    let text = "a:\n  b: 1\n c: 2\n";
+    let e = error_of(text);
+    assert_eq!(e.message, "YAML syntax error: while parsing a block mapping, did not find expected key");
+    assert_eq!(e.range, r(11, 12));
+    assert_eq!(e.range.slice(text), "c");
+}
+
+#[test]
+fn unterminated_quote_in_a_stage_list() {
+    let text = "stages:\n  - id: x\n    agent: \"a\n  - id: y\n";
+    let e = error_of(text);
+    assert_eq!(e.message, "YAML syntax error: invalid indentation in quoted scalar");
+    assert_eq!(e.range, r(29, 30));
+}
+
+#[test]
 fn mapping_value_in_plain_scalar() {
     let e = error_of("a: b: c\n");
     assert_eq!(e.message, "YAML syntax error: mapping values are not allowed in this context");

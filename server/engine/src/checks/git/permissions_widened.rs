@@ -29,12 +29,9 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     };
     for id in pipeline.stage_ids() {
         let Some(now) = WriteSet::for_stage(ctx.pipeline, ctx.matrix, id) else { continue };
-        let base = WriteSet::for_stage(p_base.as_ref(), m_base.as_ref(), id);
-        let widened: Vec<_> = match &base {
-            Some(b) => now.widened_rules(b),
-            None => now.rules.iter().filter(|r| r.pattern.is_some()).collect(),
-        };
-        for rule in widened {
+        // No rule at the base: nothing was enforced then, so a new rule only restricts.
+        let Some(base) = WriteSet::for_stage(p_base.as_ref(), m_base.as_ref(), id) else { continue };
+        for rule in now.widened_rules(&base) {
             let message = format!(
                 "write permissions of stage `{id}` were widened during the run: {} now grants `{}`, \
                  which it did not at {at}. Return point: user (a person approves the change, or it is reverted)",

@@ -53,14 +53,13 @@ fn stale_scope_when_the_base_is_not_an_ancestor() {
 fn widened_matrix_row_and_pipeline_permissions() {
     let fx = fixture("running", true);
     let m = fx.text("policies/capability.matrix.md");
+    let code_write = "| `artifacts/backend/`, `artifacts/client/` | 根据";
+    assert!(m.contains(code_write));
     fx.write(
         "policies/capability.matrix.md",
-        &m.replace(
-            "`artifacts/backend/`, `artifacts/client/` |",
-            "`artifacts/backend/`, `artifacts/client/`, `artifacts/prd/` |",
-        ),
+        &m.replace(code_write, "| `artifacts/backend/`, `artifacts/client/`, `artifacts/prd/` | 根据"),
     );
-    // Narrowing is fine: `ui` loses nothing it did not have and gains nothing.
+    // `prd` gains `input/` through `permissions.write` (its matrix row had only `artifacts/prd/`).
     let p = fx.text("pipeline.yaml");
     fx.write(
         "pipeline.yaml",
@@ -87,6 +86,16 @@ fn widened_matrix_row_and_pipeline_permissions() {
     );
     assert_eq!(found[0].diagnostic.data.stage.as_deref(), Some("prd"));
     assert!(found[0].diagnostic.message.contains("`permissions.write` of stage `prd` now grants `input/`"));
+
+    // A stage without a rule at the base gains one: that restricts, it does not widen.
+    let m = fx.text("policies/capability.matrix.md");
+    let row = "| **preview** |";
+    assert!(m.contains(row));
+    let with_extra = m.replacen(row, &format!("| **extra** | 无 | `x/` | 新 |\n{row}"), 1);
+    fx.write("policies/capability.matrix.md", &with_extra);
+    let p = fx.text("pipeline.yaml");
+    fx.write("pipeline.yaml", &format!("{p}\n  - id: extra\n    agent: a.md\n    outputs: [x/a]\n"));
+    assert_eq!(fx.findings(&[Code::PermissionsWidened]).len(), 2);
 
     // Not during an idle run.
     fx.write(".factory/state.json", &state("idle"));

@@ -24,11 +24,11 @@ pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
     let completed = state.list("completedStages");
 
     // Outputs of earlier completed stages stay whole: copied, never moved.
-    let mut shared: Vec<String> = Vec::new();
+    let mut shared: Vec<(String, String)> = Vec::new();
     for earlier in &pipeline.stages[..idx] {
-        if earlier.id.as_ref().is_some_and(|i| completed.contains(&i.value)) {
+        if let Some(id) = earlier.id.as_ref().filter(|i| completed.contains(&i.value)) {
             for o in outputs(earlier) {
-                shared.push(clean_rel(&o)?);
+                shared.push((clean_rel(&o)?, id.value.clone()));
             }
         }
     }
@@ -190,22 +190,22 @@ fn plan_tree(
     canon: &Path,
     rel: &str,
     dest: &str,
-    shared: &[String],
+    shared: &[(String, String)],
     steps: &mut Vec<Step>,
     description: &mut Vec<String>,
 ) -> Result<(), Refusal> {
     if KEEP_OUT.iter().any(|k| is_under(rel, k)) {
         return Ok(());
     }
-    if let Some(owner) = shared.iter().find(|s| is_under(rel, s)) {
+    if let Some((_, owner)) = shared.iter().find(|(s, _)| is_under(rel, s)) {
         steps.push(Step::Copy { from: rel.into(), to: dest.into() });
-        description.push(format!("copy {rel} to {dest} (an earlier completed stage's output {owner} stays in place)"));
+        description.push(format!("copy {rel} to {dest} (an output of completed stage `{owner}`: it stays in place)"));
         return Ok(());
     }
     let abs = canon.join(rel);
     let is_dir = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_dir());
     let holds = |s: &str| is_under(s, rel) && s.trim_end_matches('/') != rel;
-    if is_dir && (shared.iter().any(|s| holds(s)) || KEEP_OUT.iter().any(|k| holds(k))) {
+    if is_dir && (shared.iter().any(|(s, _)| holds(s)) || KEEP_OUT.iter().any(|k| holds(k))) {
         let mut names: Vec<String> = match std::fs::read_dir(&abs) {
             Ok(entries) => entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect(),
             Err(e) => return refuse(format!("cannot read {rel}/: {e}")),

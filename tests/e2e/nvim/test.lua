@@ -57,6 +57,16 @@ local function read_json(path)
   return ok and v or nil
 end
 
+-- An ERROR notification since index `since` (ends a wait early).
+local function errored_since(since)
+  for i = since + 1, #notes do
+    if notes[i].level >= vim.log.levels.ERROR then
+      return true
+    end
+  end
+  return false
+end
+
 local function tollgate_client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'tollgate' })[1]
 end
@@ -202,6 +212,14 @@ test('code action "Return to Build" on the code stage id -> state.json on disk: 
   assert(lnum, 'no "- id: code" line in pipeline.yaml')
   vim.api.nvim_win_set_cursor(0, { lnum, col })
 
+  local caps = c.server_capabilities or {}
+  assert(caps.codeActionProvider, 'the server does not advertise codeActionProvider')
+  local provider = type(caps.executeCommandProvider) == 'table' and caps.executeCommandProvider.commands or {}
+  assert(
+    vim.tbl_contains(provider, 'tollgate.returnToBuild'),
+    'executeCommandProvider does not list tollgate.returnToBuild (Neovim will not send it): ' .. vim.inspect(provider)
+  )
+
   -- Wait until the server offers the action here (and say what it offers if it never does).
   local titles = {}
   local ok = vim.wait(TIMEOUT, function()
@@ -244,7 +262,9 @@ test('code action "Return to Build" on the code stage id -> state.json on disk: 
     end
     return false
   end
-  local done = vim.wait(TIMEOUT, reopened, 50)
+  local done = vim.wait(TIMEOUT, function()
+    return reopened() or errored_since(before)
+  end, 50) and reopened()
   if not done then
     local msgs = {}
     for i = before + 1, #notes do
@@ -285,13 +305,17 @@ end)
 -- 9 ---------------------------------------------------------------------------------------------
 test(':Tollgate quarantine artifacts/prd/sneaky.md moves it under artifacts/_untrusted/code/', function()
   edit(sneaky)
+  local before = #notes
   vim.cmd('Tollgate quarantine artifacts/prd/sneaky.md')
   local target = proj .. '/artifacts/_untrusted/code/prd/sneaky.md'
   local st
-  local ok = vim.wait(TIMEOUT, function()
+  local function moved()
     st = read_json(proj .. '/.factory/state.json') or {}
     return vim.uv.fs_stat(target) ~= nil and vim.uv.fs_stat(sneaky) == nil and st.status == 'paused'
-  end, 50)
+  end
+  local ok = vim.wait(TIMEOUT, function()
+    return moved() or errored_since(before)
+  end, 50) and moved()
   local msgs = {}
   for _, x in ipairs(notes) do
     if x.msg:find('quarantine', 1, true) then
@@ -301,7 +325,7 @@ test(':Tollgate quarantine artifacts/prd/sneaky.md moves it under artifacts/_unt
   assert(
     ok,
     string.format(
-      'within %d ms: moved=%s, state.json status=%s; notifications: %s',
+      'not done (waited up to %d ms): moved=%s, state.json status=%s; notifications: %s',
       TIMEOUT,
       tostring(vim.uv.fs_stat(target) ~= nil),
       tostring(st.status),

@@ -112,18 +112,26 @@ function M.check()
     r.warn('no tollgate client is running (open a file under a factory root, or :Tollgate restart)')
   end
   for _, c in ipairs(clients) do
-    local n = 0
-    for _ in pairs(c.attached_buffers or {}) do
-      n = n + 1
+    local names = {}
+    for b in pairs(c.attached_buffers or {}) do
+      if vim.api.nvim_buf_is_valid(b) then
+        local name = vim.api.nvim_buf_get_name(b)
+        local root = tostring(c.root_dir)
+        if name:sub(1, #root + 1) == root .. '/' then
+          name = name:sub(#root + 2)
+        end
+        table.insert(names, name)
+      end
     end
-    local cur = vim.lsp.buf_is_attached and vim.lsp.buf_is_attached(0, c.id)
+    table.sort(names)
+    local shown = vim.list_slice(names, 1, 8)
     local msg = string.format(
       'client %d for %s: %s, %d buffer(s) attached%s',
       c.id,
       tostring(c.root_dir),
       c.initialized and 'initialized' or 'starting',
-      n,
-      cur and ', including the current one' or ''
+      #names,
+      #names > 0 and (': ' .. table.concat(shown, ', ') .. (#names > #shown and ', ...' or '')) or ''
     )
     if c.initialized then
       r.ok(msg)

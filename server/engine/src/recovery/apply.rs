@@ -4,7 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::fs_ops::{apply_fs_ops, Failure};
+use super::fs_ops::{apply_fs_ops, Failure, FsDone};
 use super::plan::{apply_edits, DiskFiles, Files, Plan, Step};
 
 /// What was changed, root-relative.
@@ -13,15 +13,10 @@ pub struct Applied {
     pub paths: Vec<String>,
 }
 
-/// Refuses a stale plan, then runs the moves and copies, then hands the text
-/// steps to `write_text` (the server sends them as `workspace/applyEdit`); when
-/// that fails, the moves are undone.
-pub fn apply_with(
-    root: &Path,
-    plan: &Plan,
-    files: &dyn Files,
-    write_text: &mut dyn FnMut(&[&Step]) -> Result<(), String>,
-) -> Result<Applied, Failure> {
+/// The first half of carrying out a plan, for callers that write text their own
+/// way (the server awaits `workspace/applyEdit` in between): refuses a stale plan,
+/// then runs the moves and copies. If the text edits then fail, call `rollback`.
+pub fn begin_apply(root: &Path, plan: &Plan, files: &dyn Files) -> Result<FsDone, Failure> {
     let stale = plan.stale(files);
     if !stale.is_empty() {
         return Err(Failure {
@@ -32,7 +27,18 @@ pub fn apply_with(
             undone: true,
         });
     }
-    let fs = apply_fs_ops(root, plan)?;
+    apply_fs_ops(root, plan)
+}
+
+/// Refuses a stale plan, runs the moves and copies, then hands the text steps to
+/// `write_text`; when that fails, the moves are undone.
+pub fn apply_with(
+    root: &Path,
+    plan: &Plan,
+    files: &dyn Files,
+    write_text: &mut dyn FnMut(&[&Step]) -> Result<(), String>,
+) -> Result<Applied, Failure> {
+    let fs = begin_apply(root, plan, files)?;
     let text: Vec<&Step> = plan.text_steps().collect();
     if let Err(e) = write_text(&text) {
         return Err(match fs.rollback() {

@@ -21,7 +21,7 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-pub use apply::{apply_to_disk, apply_with, Applied};
+pub use apply::{apply_to_disk, apply_with, begin_apply, Applied};
 pub use archive::plan_archive_attempt;
 pub use error_log::{parse_error_log, Block, PathRef, Report};
 pub use expand_scope::{plan_expand_scope, ScopeRequest};

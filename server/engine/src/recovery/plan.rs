@@ -120,6 +120,17 @@ impl Plan {
             .collect()
     }
 
+    /// Refuses when the plan read `path` with other contents than `sha256` (the hash
+    /// the server recorded when it computed the diagnostic this action repairs).
+    pub fn expect(&self, path: &str, sha256: &str) -> Result<(), Refusal> {
+        match self.reads.iter().find(|f| f.path == path) {
+            Some(f) if f.sha256.as_deref() != Some(sha256) => {
+                refuse(format!("{path} changed since the diagnostic was computed; look again and retry"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The plan as text: title, then one indented line per step.
     pub fn render(&self) -> String {
         let mut out = format!("{}\n", self.title);

@@ -61,6 +61,10 @@ fn a_failing_text_edit_moves_everything_back() {
 fn a_stale_view_is_refused() {
     let fx = Fx::new(STATE_CODE_RUNNING);
     let plan = fx.plan(|env| plan_return_to_build(env, "code")).unwrap();
+    // The server's check against the hash it saw when it computed the diagnostic.
+    assert!(plan.expect(".factory/state.json", &sha256_hex(STATE_CODE_RUNNING.as_bytes())).is_ok());
+    let e = plan.expect(".factory/state.json", &sha256_hex(b"older")).unwrap_err();
+    assert!(e.0.contains("changed since the diagnostic was computed"), "{e}");
     let changed = STATE_CODE_RUNNING.replace("\"running\",\n  \"currentStage\"", "\"paused\",\n  \"currentStage\"");
     fx.write(".factory/state.json", &changed);
     let e = fx.apply(&plan).unwrap_err();

@@ -1,5 +1,152 @@
 //! The language server. The only crate that knows LSP types: it converts the
-//! engine's plain data at the edge (`to_proto`, `from_proto`).
+//! engine's plain data at the edge (`proto`). One file per handler in `handlers/`.
 
-/// Serves LSP over stdin/stdout until `exit`.
-pub fn run_stdio() {}
+mod document;
+mod handlers;
+mod proto;
+mod recovery;
+mod session;
+mod watcher;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService};
+
+use session::{Batch, Session};
+
+pub struct Server {
+    client: Client,
+    session: Arc<Mutex<Session>>,
+    /// Held while publishing, so a batch is checked for staleness and sent as one step.
+    publish_lock: tokio::sync::Mutex<()>,
+    shutdown: Arc<AtomicBool>,
+    watcher: Mutex<Option<watcher::Watcher>>,
+    caps: Mutex<ClientCapabilities>,
+}
+
+impl Server {
+    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
+        Server {
+            client,
+            session: Arc::default(),
+            publish_lock: tokio::sync::Mutex::new(()),
+            shutdown,
+            watcher: Mutex::new(None),
+            caps: Mutex::default(),
+        }
+    }
+
+    fn session(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs synchronous work on the session; a panic becomes an error response
+    /// (or a log line for a notification) and the server lives on.
+    fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> Result<T> {
+        let mut guard = self.session();
+        std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard))).map_err(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!("internal error: {what}");
+            Error { code: tower_lsp_server::jsonrpc::ErrorCode::InternalError, message: format!("tollgate internal error: {what}").into(), data: None }
+        })
+    }
+
+    async fn publish(&self, batches: Vec<Batch>) {
+        let _guard = self.publish_lock.lock().await;
+        for batch in batches {
+            let fresh = self.session().is_latest(&batch);
+            if !fresh {
+                continue;
+            }
+            if self.session().mode == session::DiagnosticMode::Pull {
+                continue;
+            }
+            for (uri, version, diags) in batch.items {
+                self.client.publish_diagnostics(uri, diags, version).await;
+            }
+        }
+    }
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        handlers::lifecycle::initialize(self, params)
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        handlers::lifecycle::initialized(self).await
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        handlers::text_sync::did_open(self, params).await
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        handlers::text_sync::did_change(self, params).await
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        handlers::text_sync::did_save(self, params).await
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        handlers::text_sync::did_close(self, params).await
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        handlers::watched_files::did_change_watched_files(self, params).await
+    }
+
+    async fn did_change_configuration(&self, _: DidChangeConfigurationParams) {
+        handlers::configuration::reload(self).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        handlers::code_action::code_action(self, params)
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        handlers::execute_command::execute_command(self, params).await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        handlers::document_link::document_link(self, params)
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        handlers::pull_diagnostics::diagnostic(self, params)
+    }
+}
+
+/// Serves LSP over stdin/stdout until `exit`, then ends the process at once
+/// (stdin may stay open: a blocked read must not keep us alive).
+pub fn run_stdio() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tollgate: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let flag = shutdown.clone();
+    runtime.block_on(async move {
+        let (service, socket) = LspService::new(move |client| Server::new(client, flag));
+        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    // LSP: exit code 0 after a shutdown request, 1 otherwise.
+    std::process::exit(if shutdown.load(Ordering::SeqCst) { 0 } else { 1 });
+}

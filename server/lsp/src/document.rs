@@ -1,0 +1,75 @@
+//! An open document: the client's text, kept identical through incremental edits.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tollgate_engine::{LineIndex, PositionEncoding};
+use tower_lsp_server::ls_types::TextDocumentContentChangeEvent;
+
+use crate::proto;
+
+#[derive(Debug)]
+pub struct Document {
+    pub path: PathBuf,
+    pub version: i32,
+    pub text: Arc<str>,
+    pub index: LineIndex,
+    /// The file's text on disk (None: not on disk), to tell buffer edits apart.
+    pub disk: Option<Arc<str>>,
+}
+
+impl Document {
+    pub fn new(path: PathBuf, version: i32, text: String, disk: Option<Arc<str>>) -> Self {
+        let index = LineIndex::new(&text);
+        Document { path, version, text: Arc::from(text), index, disk }
+    }
+
+    /// Applies the client's changes in order; each range refers to the text as
+    /// left by the previous change.
+    pub fn apply(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>, enc: PositionEncoding) {
+        let mut text = String::from(&*self.text);
+        for change in changes {
+            match change.range {
+                None => text = change.text,
+                Some(r) => {
+                    let range = proto::text_range(&text, &self.index, r, enc);
+                    text.replace_range(range.start as usize..range.end as usize, &change.text);
+                }
+            }
+            self.index = LineIndex::new(&text);
+        }
+        self.text = Arc::from(text);
+        self.version = version;
+    }
+
+    /// Does the buffer differ from the file on disk?
+    pub fn is_dirty(&self) -> bool {
+        self.disk.as_deref() != Some(&*self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    fn edit(l0: u32, c0: u32, l1: u32, c1: u32, text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range { start: Position { line: l0, character: c0 }, end: Position { line: l1, character: c1 } }),
+            range_length: None,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_edits_in_both_encodings() {
+        let mut d = Document::new("/x".into(), 1, "a: 初始😀z\nb\n".into(), None);
+        // after the emoji: UTF-16 col 7 (3 + 2 CJK + 2 surrogates)
+        d.apply(2, vec![edit(0, 7, 0, 8, "Z"), edit(1, 0, 1, 1, "c\r\nd")], PositionEncoding::Utf16);
+        assert_eq!(&*d.text, "a: 初始😀Z\nc\r\nd\n");
+        let mut d = Document::new("/x".into(), 1, "a: 初始😀z\n".into(), None);
+        d.apply(2, vec![edit(0, 13, 0, 14, "Z")], PositionEncoding::Utf8);
+        assert_eq!(&*d.text, "a: 初始😀Z\n");
+        assert_eq!(d.version, 2);
+    }
+}

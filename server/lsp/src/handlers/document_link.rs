@@ -1,0 +1,35 @@
+//! `textDocument/documentLink`: paths in `pipeline/error.log` open the archived folders.
+
+use tollgate_engine::recovery::parse_error_log;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+use crate::{proto, Server};
+
+pub fn document_link(server: &Server, p: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+    let uri = p.text_document.uri;
+    let links = server.with_session(|s| {
+        let path = proto::path_of(&uri)?;
+        let key = s.root_for(&path)?;
+        let root = s.roots.get(&key)?.root.clone();
+        if root.relative(&path)? != root.layout.error_log {
+            return None;
+        }
+        let doc = s.docs.get(&uri)?;
+        let links = parse_error_log(&doc.text)
+            .iter()
+            .flat_map(|b| b.paths.iter())
+            .filter_map(|r| {
+                let target = root.dir.join(r.path.trim_end_matches('/'));
+                target.exists().then(|| DocumentLink {
+                    range: proto::range(&doc.text, &doc.index, r.range, s.encoding),
+                    target: proto::uri_of(&target),
+                    tooltip: Some(format!("Open {}", r.path)),
+                    data: None,
+                })
+            })
+            .collect();
+        Some(links)
+    })?;
+    Ok(links)
+}

@@ -1,0 +1,10 @@
+//! One file per LSP method (or group of closely related notifications).
+
+pub mod configuration;
+pub mod lifecycle;
+pub mod pull_diagnostics;
+pub mod text_sync;
+pub mod watched_files;
+pub mod code_action;
+pub mod document_link;
+pub mod execute_command;

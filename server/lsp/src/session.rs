@@ -1,0 +1,436 @@
+//! The server's state. Notifications mutate it in order, synchronously (no
+//! `.await` while it is borrowed); every analysis produces a `Batch` stamped
+//! with a generation, and a batch older than the latest of its root is dropped
+//! instead of published.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tollgate_engine::analysis::{check_other_yaml, read_text, FileKind, Snapshot};
+use tollgate_engine::changes::{self, Change, GitFacts};
+use tollgate_engine::diagnostic::SeverityOverrides;
+use tollgate_engine::fs_view::FsView;
+use tollgate_engine::root::{self, Root};
+use tollgate_engine::{Finding, LineIndex, PositionEncoding};
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::document::Document;
+use crate::proto;
+
+/// Existence answers cached across keystrokes; cleared on any file event.
+#[derive(Default)]
+pub struct CachedFs {
+    root: PathBuf,
+    memo: Mutex<HashMap<String, bool>>,
+}
+
+impl CachedFs {
+    fn new(root: &Path) -> Self {
+        CachedFs { root: root.to_path_buf(), memo: Mutex::default() }
+    }
+    pub fn clear(&self) {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+impl FsView for CachedFs {
+    fn exists(&self, rel: &str) -> bool {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = memo.get(rel) {
+            return known;
+        }
+        let path = self.root.join(rel.trim_end_matches('/'));
+        let found = if rel.ends_with('/') { path.is_dir() } else { path.exists() };
+        memo.insert(rel.to_string(), found);
+        found
+    }
+}
+
+pub struct RootState {
+    pub root: Root,
+    /// The root's files, with open buffers in place of the disk.
+    pub snapshot: Snapshot,
+    /// Changed paths on disk (git or mtimes), by root-relative path.
+    pub disk_changes: BTreeMap<String, Change>,
+    pub git: Option<GitFacts>,
+    pub fs: CachedFs,
+    /// URIs given non-empty diagnostics by the last published batch.
+    pub published: HashSet<Uri>,
+    /// Has the first changed-path scan run?
+    pub scanned: bool,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagnosticMode {
+    Push,
+    Pull,
+}
+
+pub struct Session {
+    pub docs: HashMap<Uri, Document>,
+    pub roots: BTreeMap<PathBuf, RootState>,
+    pub encoding: PositionEncoding,
+    pub overrides: SeverityOverrides,
+    pub mode: DiagnosticMode,
+    /// Generation of the latest batch per key (a root dir, or a loose document's path).
+    latest: HashMap<PathBuf, u64>,
+    generation: u64,
+    /// Loose documents (outside any root) that had diagnostics.
+    loose_published: HashSet<Uri>,
+}
+
+/// Diagnostics to publish: each URI with the document version they were computed for.
+pub struct Batch {
+    pub key: PathBuf,
+    pub generation: u64,
+    pub items: Vec<(Uri, Option<i32>, Vec<lsp::Diagnostic>)>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            docs: HashMap::new(),
+            roots: BTreeMap::new(),
+            encoding: PositionEncoding::Utf16,
+            overrides: SeverityOverrides::default(),
+            mode: DiagnosticMode::Push,
+            latest: HashMap::new(),
+            generation: 0,
+            loose_published: HashSet::new(),
+        }
+    }
+}
+
+impl Session {
+    /// The key of the root `path` belongs to, registering the root if new.
+    pub fn root_for(&mut self, path: &Path) -> Option<PathBuf> {
+        if let Some(key) = self.roots.keys().filter(|k| path.starts_with(k)).max_by_key(|k| k.as_os_str().len()) {
+            // A nearer root below a known one still wins.
+            let nearer = Root::find(path).filter(|r| r.dir.starts_with(key) && r.dir != *key);
+            match nearer {
+                None => return Some(key.clone()),
+                Some(r) => return Some(self.add_root(r)),
+            }
+        }
+        let root = Root::find(path)?;
+        Some(self.add_root(root))
+    }
+
+    pub fn add_root(&mut self, root: Root) -> PathBuf {
+        let key = root.dir.clone();
+        if !self.roots.contains_key(&key) {
+            let (mut snapshot, errors) = Snapshot::load(root.clone());
+            for e in errors {
+                tracing::warn!("{}: cannot read {}: {}", root.dir.display(), e.path, e.message);
+            }
+            // Open buffers of the root's files win over the disk.
+            for doc in self.docs.values() {
+                if let Some(rel) = root.relative(&doc.path) {
+                    snapshot.set(&rel, Some(doc.text.clone()));
+                }
+            }
+            tracing::info!("factory root {}", root.dir.display());
+            self.roots.insert(
+                key.clone(),
+                RootState {
+                    fs: CachedFs::new(&root.dir),
+                    root,
+                    snapshot,
+                    disk_changes: BTreeMap::new(),
+                    git: None,
+                    published: HashSet::new(),
+                    scanned: false,
+                    findings: Vec::new(),
+                },
+            );
+        }
+        key
+    }
+
+    /// Finds the roots of a workspace folder: the folder itself, or folders a few levels below.
+    pub fn discover(&mut self, folder: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut todo = vec![(folder.to_path_buf(), 0)];
+        while let Some((dir, depth)) = todo.pop() {
+            if let Some(root) = Root::at(&dir) {
+                found.push(self.add_root(root));
+                continue;
+            }
+            if depth >= 3 {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with('.') || name == "node_modules" || name == "target" {
+                    continue;
+                }
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push((e.path(), depth + 1));
+                }
+            }
+        }
+        found
+    }
+
+    fn next_generation(&mut self, key: &Path) -> u64 {
+        self.generation += 1;
+        self.latest.insert(key.to_path_buf(), self.generation);
+        self.generation
+    }
+
+    pub fn is_latest(&self, batch: &Batch) -> bool {
+        self.latest.get(&batch.key) == Some(&batch.generation)
+    }
+
+    // ----- documents --------------------------------------------------------
+
+    pub fn open(&mut self, uri: Uri, version: i32, text: String) -> Option<PathBuf> {
+        let path = proto::path_of(&uri)?;
+        let disk = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten();
+        let doc = Document::new(path.clone(), version, text, disk);
+        let text = doc.text.clone();
+        self.docs.insert(uri, doc);
+        self.sync_root_file(&path, Some(text))
+    }
+
+    pub fn change(&mut self, uri: &Uri, version: i32, changes: Vec<lsp::TextDocumentContentChangeEvent>) -> Option<PathBuf> {
+        let enc = self.encoding;
+        let doc = self.docs.get_mut(uri)?;
+        doc.apply(version, changes, enc);
+        let (path, text) = (doc.path.clone(), doc.text.clone());
+        self.sync_root_file(&path, Some(text))
+    }
+
+    pub fn close(&mut self, uri: &Uri) -> Option<PathBuf> {
+        let doc = self.docs.remove(uri)?;
+        // The root's file goes back to what is on disk.
+        let disk = read_text(Path::new("/"), &doc.path.to_string_lossy()).ok().flatten();
+        self.sync_root_file(&doc.path, disk).or_else(|| Some(doc.path.clone()))
+    }
+
+    /// Puts a root file's new text into its snapshot. Returns the key to re-analyze:
+    /// the root, or the document's own path when it is in no root.
+    fn sync_root_file(&mut self, path: &Path, text: Option<Arc<str>>) -> Option<PathBuf> {
+        let Some(key) = self.root_for(path) else { return Some(path.to_path_buf()) };
+        let state = self.roots.get_mut(&key)?;
+        if let Some(rel) = state.root.relative(path) {
+            let before = run_facts(&state.snapshot);
+            state.snapshot.set(&rel, text);
+            if run_facts(&state.snapshot) != before {
+                // A run began or ended, or the base moved: the disk picture must be read again.
+                state.scanned = false;
+            }
+        }
+        Some(key)
+    }
+
+    // ----- file events -----------------------------------------------------
+
+    /// A file changed on disk (created, changed or deleted). Updates only what it touches.
+    pub fn file_changed(&mut self, path: &Path) -> Option<PathBuf> {
+        let disk = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten();
+        for doc in self.docs.values_mut().filter(|d| d.path == path) {
+            doc.disk = disk.clone();
+        }
+        let open = self.docs.values().any(|d| d.path == path);
+        let key = self.roots.keys().filter(|k| path.starts_with(k)).max_by_key(|k| k.as_os_str().len()).cloned()?;
+        let state = self.roots.get_mut(&key)?;
+        state.fs.clear();
+        let rel = state.root.relative(path)?;
+        if !open && state.root.kind_of(&rel) != FileKind::Other {
+            let before = run_facts(&state.snapshot);
+            state.snapshot.set(&rel, disk.clone());
+            if run_facts(&state.snapshot) != before {
+                state.scanned = false;
+            }
+        }
+        if rel == ".gitignore" || rel.ends_with("/.gitignore") {
+            // What git ignores changed: every untracked path may have changed.
+            state.scanned = false;
+        }
+        if rel == ".git" || rel.starts_with(".git/") {
+            // HEAD moved (a commit, a checkout): the base changed for every path.
+            if rel == ".git/HEAD" || rel.starts_with(".git/refs/") {
+                state.scanned = false;
+            }
+            return Some(key);
+        }
+        if state.scanned && state.snapshot.run_is_active() && !root::is_control(&rel) {
+            let since = state.snapshot.stage_start_time().map(str::to_string);
+            let is_dir = path.is_dir();
+            let prefix = format!("{rel}/");
+            let had_children = state.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
+            if is_dir || had_children {
+                state.disk_changes.retain(|k, _| !k.starts_with(&prefix));
+                for c in changes::changes_under(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
+                    state.disk_changes.insert(c.path.clone(), c);
+                }
+            } else {
+                match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
+                    Some(c) => state.disk_changes.insert(rel, c),
+                    None => state.disk_changes.remove(&rel),
+                };
+            }
+        }
+        Some(key)
+    }
+
+    /// Roots whose changed paths must be read again from scratch.
+    pub fn unscanned_roots(&self) -> Vec<PathBuf> {
+        self.roots.iter().filter(|(_, s)| !s.scanned).map(|(k, _)| k.clone()).collect()
+    }
+
+    /// A full scan's inputs: the snapshot to read facts from.
+    pub fn scan_input(&self, key: &Path) -> Option<Snapshot> {
+        self.roots.get(key).map(|s| s.snapshot.clone())
+    }
+
+    pub fn scan_done(&mut self, key: &Path, changes: Vec<Change>, git: Option<GitFacts>) {
+        if let Some(state) = self.roots.get_mut(key) {
+            state.disk_changes = changes.into_iter().map(|c| (c.path.clone(), c)).collect();
+            state.git = git;
+            state.scanned = true;
+            state.fs.clear();
+        }
+    }
+
+    // ----- analysis --------------------------------------------------------
+
+    /// Analyzes the root (or loose document) under `key` and returns what to publish.
+    /// `touched`: a document that must be published even when nothing changed for it.
+    pub fn analyze(&mut self, key: &Path, touched: Option<&Uri>) -> Batch {
+        let generation = self.next_generation(key);
+        let enc = self.encoding;
+        let Some(state) = self.roots.get_mut(key) else {
+            return self.analyze_loose(key, generation);
+        };
+        // Buffers that differ from the disk are changes too, and win over the disk's view.
+        let mut all: BTreeMap<String, Change> = state.disk_changes.clone();
+        let mut other_yaml = Vec::new();
+        for (uri, doc) in &self.docs {
+            let Some(rel) = state.root.relative(&doc.path) else { continue };
+            if state.root.kind_of(&rel) == FileKind::OtherYaml {
+                other_yaml.push((uri.clone(), rel.clone()));
+            }
+            if root::is_control(&rel) || !doc.is_dirty() {
+                continue;
+            }
+            if let Some(mut c) = Change::of_buffer(rel.clone(), doc.disk.as_deref(), &doc.text) {
+                // A file that is new against the git base stays a creation while edited.
+                if let Some(disk) = all.get(&rel) {
+                    c.op = disk.op;
+                }
+                all.insert(rel, c);
+            }
+        }
+        let changes: Vec<Change> = all.into_values().collect();
+        let mut findings = state.snapshot.analyze(&state.fs, &changes, state.git.as_ref(), &self.overrides);
+        for (_, rel) in &other_yaml {
+            let doc_text = self.docs.values().find(|d| state.root.relative(&d.path).as_deref() == Some(rel.as_str()));
+            if let Some(doc) = doc_text {
+                findings.extend(check_other_yaml(&doc.text).into_iter().map(|d| Finding { path: rel.clone(), diagnostic: d }));
+            }
+        }
+        tollgate_engine::analysis::apply_overrides(&mut findings, &self.overrides);
+
+        // Group by file and convert with that file's text.
+        let mut by_path: BTreeMap<&str, Vec<&tollgate_engine::Diagnostic>> = BTreeMap::new();
+        for f in &findings {
+            by_path.entry(f.path.as_str()).or_default().push(&f.diagnostic);
+        }
+        let by_uri: HashMap<PathBuf, &Uri> = self.docs.iter().map(|(u, d)| (d.path.clone(), u)).collect();
+        let mut items = Vec::new();
+        let mut now_published = HashSet::new();
+        for (rel, diags) in by_path {
+            let abs = state.root.absolute(rel);
+            let (uri, version, text) = match by_uri.get(&abs) {
+                Some(uri) => {
+                    let doc = &self.docs[*uri];
+                    ((*uri).clone(), Some(doc.version), doc.text.clone())
+                }
+                None => {
+                    let Some(uri) = proto::uri_of(&abs) else { continue };
+                    let text = state
+                        .snapshot
+                        .text(rel)
+                        .or_else(|| read_text(&state.root.dir, rel).ok().flatten())
+                        .unwrap_or_else(|| Arc::from(""));
+                    (uri, None, text)
+                }
+            };
+            let index = match by_uri.get(&abs) {
+                Some(uri) => self.docs[*uri].index.clone(),
+                None => LineIndex::new(&text),
+            };
+            let lsp_diags = diags.iter().map(|d| proto::diagnostic(&text, &index, d, enc)).collect();
+            now_published.insert(uri.clone());
+            items.push((uri, version, lsp_diags));
+        }
+        // Clear what no longer has findings, and always answer the touched document.
+        for uri in state.published.difference(&now_published) {
+            let version = self.docs.get(uri).map(|d| d.version);
+            items.push((uri.clone(), version, Vec::new()));
+        }
+        if let Some(uri) = touched {
+            if !now_published.contains(uri) && !state.published.contains(uri) {
+                items.push((uri.clone(), self.docs.get(uri).map(|d| d.version), Vec::new()));
+            }
+        }
+        state.published = now_published;
+        state.findings = findings;
+        Batch { key: key.to_path_buf(), generation, items }
+    }
+
+    /// A document in no root: YAML and JSON syntax only.
+    fn analyze_loose(&mut self, key: &Path, generation: u64) -> Batch {
+        let enc = self.encoding;
+        let mut items = Vec::new();
+        if let Some((uri, doc)) = self.docs.iter().find(|(_, d)| d.path == key) {
+            let is_yaml = [".yaml", ".yml", ".json"].iter().any(|e| doc.path.to_string_lossy().ends_with(e));
+            let diags: Vec<lsp::Diagnostic> = if is_yaml {
+                let mut d = check_other_yaml(&doc.text);
+                self.overrides.apply(&mut d);
+                d.iter().map(|d| proto::diagnostic(&doc.text, &doc.index, d, enc)).collect()
+            } else {
+                Vec::new()
+            };
+            if diags.is_empty() {
+                self.loose_published.remove(uri);
+            } else {
+                self.loose_published.insert(uri.clone());
+            }
+            items.push((uri.clone(), Some(doc.version), diags));
+        } else if let Some(uri) = proto::uri_of(key).filter(|u| self.loose_published.remove(u)) {
+            items.push((uri, None, Vec::new()));
+        }
+        Batch { key: key.to_path_buf(), generation, items }
+    }
+
+    /// Every root, for a configuration change or the first scan.
+    pub fn analyze_all(&mut self) -> Vec<Batch> {
+        let keys: Vec<PathBuf> = self.roots.keys().cloned().collect();
+        keys.iter().map(|k| self.analyze(k, None)).collect()
+    }
+
+    /// The diagnostics of one document now (pull diagnostics).
+    pub fn pull(&mut self, uri: &Uri) -> Vec<lsp::Diagnostic> {
+        let Some(path) = proto::path_of(uri) else { return Vec::new() };
+        let key = self.root_for(&path).unwrap_or(path);
+        let batch = self.analyze(&key, Some(uri));
+        batch.items.into_iter().find(|(u, _, _)| u == uri).map(|(_, _, d)| d).unwrap_or_default()
+    }
+}
+
+/// What decides the disk picture: whether a run is active, its stage, and the base.
+fn run_facts(s: &Snapshot) -> (bool, Option<String>, Option<String>, Option<String>) {
+    (
+        s.run_is_active(),
+        s.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone()),
+        s.scope_base().map(str::to_string),
+        s.stage_start_time().map(str::to_string),
+    )
+}

@@ -124,7 +124,11 @@ fn pipeline_hit(snapshot: &Snapshot, offset: u32) -> Option<Hit<'_>> {
     let stage = &p.stages[index];
     if let Some(id) = &stage.id {
         // `- id: prd`: the dash and key count too when they share the id's line.
-        let lead = TextRange::new(stage.range.start.min(id.range.start), id.range.end);
+        let lead = if stage.range.start <= id.range.start {
+            TextRange::new(stage.range.start, id.range.end)
+        } else {
+            id.range
+        };
         let on_line = !lead.slice(&loaded.text).contains('\n');
         if id.range.touches(offset) || (on_line && lead.touches(offset)) {
             let range = if on_line { lead } else { id.range };

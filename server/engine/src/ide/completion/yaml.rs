@@ -6,6 +6,7 @@ use super::{item, range, stage_ids, values, Item, ItemKind};
 use crate::analysis::Snapshot;
 use crate::model::pipeline::ON_FAILURE_ACTIONS;
 use crate::model::scope::{OPS, SOURCES};
+use tollgate_text::TextRange;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schema {
@@ -132,6 +133,11 @@ fn context<'t>(text: &'t str, line_start: usize, cursor_line: &Line) -> Context<
     let mut chain: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
     let above = text[..line_start].split('\n').rev().skip(1);
     for raw in above {
+        // Most lines are deeper than the cursor's level: skip them unread.
+        let indent = raw.bytes().take_while(|b| *b == b' ').count();
+        if indent > want || (indent == want && !collecting) {
+            continue;
+        }
         let Some(l) = read_line(raw) else { continue };
         if l.keycol > want {
             continue;
@@ -215,19 +221,25 @@ pub fn complete(snapshot: &Snapshot, text: &str, cursor: usize, schema: Schema) 
                 Some(&list @ ("inputs" | "ops" | "outputs" | "exit_criteria" | "read" | "write")) => {
                     value_items(snapshot, schema, &parents[..parents.len() - 1], &ctx, list, true, replace, cursor)
                 }
-                _ => key_items(schema, &parents, &ctx.siblings, replace),
+                _ => key_items(schema, &parents, &ctx.siblings, text, replace),
             }
         }
         None => {
             if line.value.contains([' ', '[', '{', '"', '\'']) {
                 return Vec::new();
             }
-            key_items(schema, &parents, &ctx.siblings, range(cursor - line.value.len(), cursor))
+            key_items(schema, &parents, &ctx.siblings, text, range(cursor - line.value.len(), cursor))
         }
     }
 }
 
-fn key_items(schema: Schema, parents: &[&str], present: &[&str], replace: tollgate_text::TextRange) -> Vec<Item> {
+/// Key items replacing the partial key. When the cursor is inside a key that
+/// already has its colon (`inp‸uts: []`), the whole key is replaced, colon kept.
+fn key_items(schema: Schema, parents: &[&str], present: &[&str], text: &str, replace: TextRange) -> Vec<Item> {
+    let after = &text[replace.end as usize..];
+    let rest = after.len() - after.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').len();
+    let has_colon = after[rest..].starts_with(':');
+    let replace = TextRange::new(replace.start, replace.end + rest as u32);
     let keys: &[Key] = match (schema, parents) {
         (Schema::Pipeline, []) => PIPELINE_TOP,
         (Schema::Pipeline, ["pipeline"]) => PIPELINE_META,
@@ -243,7 +255,13 @@ fn key_items(schema: Schema, parents: &[&str], present: &[&str], replace: tollga
     keys.iter()
         .filter(|(k, _, _)| !present.contains(k))
         .map(|(k, detail, block)| {
-            let insert = if *block { format!("{k}:") } else { format!("{k}: ") };
+            let insert = if has_colon {
+                k.to_string()
+            } else if *block {
+                format!("{k}:")
+            } else {
+                format!("{k}: ")
+            };
             item(k, ItemKind::Key, Some(detail.to_string()), insert, replace)
         })
         .collect()
@@ -257,7 +275,7 @@ fn value_items(
     ctx: &Context,
     key: &str,
     list: bool,
-    replace: tollgate_text::TextRange,
+    replace: TextRange,
     cursor: usize,
 ) -> Vec<Item> {
     match (schema, parents, key) {
@@ -273,7 +291,7 @@ fn value_items(
 }
 
 /// Outputs of the stages before the cursor's stage, each once.
-fn inputs(snapshot: &Snapshot, ctx: &Context, replace: tollgate_text::TextRange, cursor: usize) -> Vec<Item> {
+fn inputs(snapshot: &Snapshot, ctx: &Context, replace: TextRange, cursor: usize) -> Vec<Item> {
     let Some(p) = snapshot.pipeline() else { return Vec::new() };
     // The stage's `id` beside its `inputs` key, else the stages that end before the cursor.
     let stage_level = ctx.parents.iter().position(|k| *k == "stages").and_then(|i| ctx.levels.get(i));

@@ -46,6 +46,15 @@ fn stage_keys_not_yet_present() {
 }
 
 #[test]
+fn inside_a_key_that_has_its_colon() {
+    let f = Fixture::run();
+    let text = pipeline_with(&f, "    agent: agents/tech.agent.md\n", "    perm‸issio: {}\n");
+    let (text, items) = complete(&f, PIPELINE, &text);
+    assert_eq!(labels(&items), ["on_failure", "permissions"]);
+    assert_eq!((slice(&text, items[1].replace), items[1].insert_text.as_str()), ("permissio", "permissions"));
+}
+
+#[test]
 fn top_level_meta_and_on_failure_keys() {
     let f = Fixture::run();
     let text = pipeline_with(&f, "  mode: checkpoint\n", "  ma‸\n");

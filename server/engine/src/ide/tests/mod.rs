@@ -108,3 +108,30 @@ pub(super) fn big_pipeline(n: usize) -> String {
     }
     s
 }
+
+/// Timings on a generated pipeline (not a timed test):
+/// `TOLLGATE_IDE_BENCH=/tmp/x/pipeline.yaml cargo test --release -p tollgate-engine ide_bench -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn ide_bench() {
+    let Ok(path) = std::env::var("TOLLGATE_IDE_BENCH") else { return };
+    let text = std::fs::read_to_string(path).expect("pipeline");
+    let mut f = Fixture::run();
+    f.set(PIPELINE, &text);
+    let last = text.rfind("  - id: ").expect("a stage") as u32 + 8;
+    let input = text.rfind("    inputs:\n      - ").expect("an input") as u32 + 20;
+    let key = text.rfind("    agent: ").expect("agent") as u32 + 5;
+    let time = |name: &str, run: &dyn Fn() -> usize| {
+        for round in ["cold", "warm"] {
+            let start = std::time::Instant::now();
+            let n = run();
+            eprintln!("{name} ({round}): {:?} ({n} results)", start.elapsed());
+        }
+    };
+    time("hover last stage", &|| crate::ide::hover(&f.snap, PIPELINE, last).map_or(0, |h| h.markdown.len()));
+    time("hover input", &|| crate::ide::hover(&f.snap, PIPELINE, input).map_or(0, |h| h.markdown.len()));
+    time("definition input", &|| crate::ide::definition(&f.snap, PIPELINE, input).len());
+    time("symbols", &|| crate::ide::symbols(&f.snap, PIPELINE).len());
+    time("completion key", &|| crate::ide::completion(&f.snap, PIPELINE, &text, key).len());
+    time("completion input", &|| crate::ide::completion(&f.snap, PIPELINE, &text, input).len());
+}

@@ -38,6 +38,16 @@ import {
   stageIds,
 } from './factory';
 
+/** The client's own start-up notifications are generic ("couldn't create connection to
+ *  server"); the extension shows one message naming the binary and the cause instead. They still
+ *  go to the output channel. */
+class TollgateClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    const startup = /couldn't create connection to server|Starting client failed|Server initialization failed/i.test(message);
+    super.error(message, data, startup ? false : showNotification);
+  }
+}
+
 let client: LanguageClient | undefined;
 let serverChild: ChildProcess | undefined;
 let serverPath: string | undefined;
@@ -51,6 +61,7 @@ let fallbackCommands: vscode.Disposable[] = [];
 let roots: string[] = [];
 let statusTimer: NodeJS.Timeout | undefined;
 let starting: Promise<void> | undefined;
+let serverWatcher: vscode.FileSystemWatcher | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extensionPath = context.extensionPath;
@@ -206,18 +217,24 @@ async function doStartClient(): Promise<void> {
   };
 
   let crashes: number[] = [];
+  let started = false;
+  // Every file event is forwarded: the server decides what is under a root and what changed.
+  serverWatcher?.dispose();
+  const fileWatcher = vscode.workspace.createFileSystemWatcher('**/*');
+  serverWatcher = fileWatcher;
   const clientOptions: LanguageClientOptions = {
     // Edit checks need every buffer under a root, whatever its language (SPEC section 7).
     documentSelector: [{ scheme: 'file' }],
     synchronize: {
       configurationSection: 'tollgate',
-      fileEvents: vscode.workspace.createFileSystemWatcher('**/*'),
+      fileEvents: fileWatcher,
     },
     diagnosticCollectionName: 'tollgate',
     outputChannel: logChannel,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // start() rejects after this; its catch below shows one message with the cause.
     initializationFailedHandler: error => {
-      showServerError(`Tollgate: the server ${bin} failed to initialize: ${errorText(error)}`);
+      log(`initialize failed: ${errorText(error)}`);
       return false;
     },
     errorHandler: {
@@ -226,6 +243,9 @@ async function doStartClient(): Promise<void> {
         return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
       },
       closed: () => {
+        // While starting, start() rejects and its catch reports the cause once; restarting a
+        // server that exits at once would only loop.
+        if (!started) return { action: CloseAction.DoNotRestart, handled: true };
         const now = Date.now();
         crashes = crashes.filter(t => now - t < 3 * 60 * 1000);
         crashes.push(now);
@@ -248,7 +268,7 @@ async function doStartClient(): Promise<void> {
     },
   };
 
-  const c = new LanguageClient('tollgate', 'Tollgate', serverOptions, clientOptions);
+  const c = new TollgateClient('tollgate', 'Tollgate', serverOptions, clientOptions);
   // Refusals of workspace/applyEdit reach the user (the server also fails its command).
   c.onRequest(ApplyWorkspaceEditRequest.type, params => applyEdit(c, params));
   client = c;
@@ -256,8 +276,10 @@ async function doStartClient(): Promise<void> {
   try {
     await c.start();
   } catch (e) {
-    const why = exitInfo ? ` (${exitInfo})` : '';
-    serverProblem = `Tollgate: could not start "${bin} lsp"${why}: ${errorText(e)}. See the "Tollgate" output.`;
+    await new Promise(r => setTimeout(r, 300)); // let the exit event arrive
+    serverProblem = exitInfo
+      ? `Tollgate: "${bin} lsp" exited while starting (${exitInfo}) instead of serving LSP on stdio. See the "Tollgate" output.`
+      : `Tollgate: could not start "${bin} lsp": ${errorText(e)}. See the "Tollgate" output.`;
     showServerError(serverProblem);
     client = undefined;
     try {
@@ -269,6 +291,7 @@ async function doStartClient(): Promise<void> {
     void registerFallbacks();
     return;
   }
+  started = true;
   log(`language server started: ${bin} lsp (pid ${serverChild?.pid ?? '?'})`);
   await registerFallbacks();
 }
@@ -301,6 +324,8 @@ async function stopClient(): Promise<void> {
     }
   }
   killChild();
+  serverWatcher?.dispose();
+  serverWatcher = undefined;
 }
 
 async function restart(): Promise<void> {

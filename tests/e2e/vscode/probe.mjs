@@ -12,7 +12,8 @@
 //   4. code action "Quarantine…" applied    (Ctrl+. in the editor), file moved on disk
 //   5. pipeline/error.log highlighted       (language mode + TextMate scopes via "Inspect Editor Tokens")
 // Scenario "missing-binary" (tollgate.path points nowhere):
-//   1. an error message names the path that was tried
+//   1. an error message names the path that was tried, the status bar shows the error
+//   2. with --broken-path: the setting is changed to a binary that fails, the message names it
 //
 // Prints one line per check and `N passed, M failed`; writes results.json next to the screenshots.
 import { chromium } from 'playwright-core';
@@ -27,6 +28,8 @@ const folder = opt('folder', process.cwd());
 const scenario = opt('scenario', 'main');
 const shots = opt('shots', path.join(process.cwd(), 'shots'));
 const missingPath = opt('missing-path', '');
+const brokenPath = opt('broken-path', '');
+const settingsFile = opt('settings-file', '');
 const stepTimeout = Number(opt('timeout-ms', '20000'));
 const loadTimeout = 90000;
 fs.mkdirSync(shots, { recursive: true });
@@ -132,17 +135,46 @@ try {
       await waitForText(/tollgate: error/, stepTimeout, '.part.statusbar');
       return 'tollgate: error';
     });
+    if (brokenPath && settingsFile) {
+      await check('broken binary: after tollgate.path changes, an error message names it', async () => {
+        // Changing the setting restarts the server with the new path (written as a workspace
+        // setting: code-server notices the workspace's files change faster than the profile's).
+        let settings = {};
+        try { settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8')); } catch { /* new file */ }
+        settings['tollgate.path'] = brokenPath;
+        fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+        fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+        await waitForText(/does not run/, 45000);
+        const text = await bodyText();
+        if (!text.includes(brokenPath)) throw new Error(`the message does not name ${brokenPath}`);
+        await page.waitForTimeout(800);
+        await shot('02-broken-binary');
+        return 'message shown with the path';
+      });
+    }
   }
 
   if (loaded && scenario === 'main') {
     await shot('01-workbench');
+    const serverUp = await check('extension activated and the server started without an error message', async () => {
+      // The status item appears once the extension has run `tollgate status` (or failed to).
+      await waitForText(/code · |no run|tollgate: error/, 45000, '.part.statusbar');
+      await page.waitForTimeout(1500);
+      const text = await bodyText();
+      const err = text.split('\n').find(l => /Tollgate: (could not start|"[^"]*" exited while starting|the language server binary was not found|the server binary .* does not run)/.test(l));
+      if (err) throw new Error(err.trim());
+      return 'no startup error shown';
+    });
+    const needServer = () => { if (!serverUp) throw new Error('skipped: the server did not start'); };
     await check('status bar shows the run (stage, status, blockers)', async () => {
+      needServer();
       await waitForText(/code · running · (\d+ blockers?|no blockers)/, 45000, '.part.statusbar');
       const t = await page.locator('.part.statusbar').innerText();
       return (t.match(/code · running · [^\n]*/) || [''])[0];
     });
 
     const diag = await check('unauthorized-write squiggle on artifacts/prd/sneaky.md', async () => {
+      needServer();
       await openInExplorer('artifacts/prd/sneaky.md');
       await page.waitForSelector('.editor-instance .monaco-editor .squiggly-error', { timeout: 45000 });
       await shot('02-diagnostic');
@@ -150,6 +182,7 @@ try {
     });
 
     await check('Problems panel lists unauthorized-write', async () => {
+      needServer();
       await page.keyboard.press('Control+Shift+M');
       await waitForText(/unauthorized-write/, stepTimeout, '.part.panel');
       await shot('03-problems');

@@ -69,12 +69,17 @@ JSON
   server=$!
   for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   echo "== scenario $name (tollgate.path=$tpath)"
+  # A "broken" binary: exists and is executable, but fails (as a truncated download or a binary
+  # for another platform would).
+  printf '#!/bin/sh\necho "tollgate: cannot execute: Exec format error" >&2\nexit 126\n' > "$tmp/broken-tollgate"
+  chmod +x "$tmp/broken-tollgate"
   node "$CACHE/tollgate-probe.mjs" --url "http://127.0.0.1:$port" --folder "$ws" --scenario "$name" \
-    --shots "$SHOTS" --missing-path "$tpath" || rc=$?
+    --shots "$SHOTS" --missing-path "$tpath" --broken-path "$tmp/broken-tollgate" \
+    --settings-file "$ws/.vscode/settings.json" || rc=$?
   kill -- "-$server" 2>/dev/null || true
   sleep 0.5
   # The extension host's log (the language client's "Tollgate" channel) helps when a step fails.
-  find "$profile/user/logs" -name '*Tollgate*.log' -exec cp {} "$SHOTS/$name-tollgate-output.log" \; 2>/dev/null || true
+  find "$profile/user/logs" -name '*-Tollgate.log' -exec cp {} "$SHOTS/$name-tollgate-output.log" \; 2>/dev/null || true
   cp "$profile/server.log" "$SHOTS/$name-code-server.log" 2>/dev/null || true
   if [ $rc -ne 0 ]; then
     echo "--- $name: tail of the Tollgate output"

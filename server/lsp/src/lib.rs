@@ -2,6 +2,8 @@
 //! engine's plain data at the edge (`proto`). One file per handler in `handlers/`.
 
 mod document;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod proto;
 mod recovery;
@@ -18,7 +20,9 @@ use tower_lsp_server::{Client, LanguageServer, LspService};
 
 use session::{Batch, Session};
 
-pub struct Server {
+/// The server's shared state; `Server` is a cheap handle to it, so background
+/// tasks (the file watcher) can hold one.
+pub struct State {
     client: Client,
     session: Arc<Mutex<Session>>,
     /// Held while publishing, so a batch is checked for staleness and sent as one step.
@@ -28,16 +32,26 @@ pub struct Server {
     caps: Mutex<ClientCapabilities>,
 }
 
+#[derive(Clone)]
+pub struct Server(Arc<State>);
+
+impl std::ops::Deref for Server {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
 impl Server {
     fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
-        Server {
+        Server(Arc::new(State {
             client,
             session: Arc::default(),
             publish_lock: tokio::sync::Mutex::new(()),
             shutdown,
             watcher: Mutex::new(None),
             caps: Mutex::default(),
-        }
+        }))
     }
 
     fn session(&self) -> MutexGuard<'_, Session> {
@@ -124,6 +138,22 @@ impl LanguageServer for Server {
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
         handlers::document_link::document_link(self, params)
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        handlers::navigation::hover(self, params)
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        handlers::navigation::definition(self, params)
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::navigation::document_symbol(self, params)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        handlers::navigation::completion(self, params)
     }
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {

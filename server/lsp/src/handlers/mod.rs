@@ -8,3 +8,4 @@ pub mod watched_files;
 pub mod code_action;
 pub mod document_link;
 pub mod execute_command;
+pub mod navigation;

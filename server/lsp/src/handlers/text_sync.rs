@@ -14,6 +14,7 @@ pub async fn did_open(server: &Server, p: DidOpenTextDocumentParams) {
     if let Ok(Some(batch)) = batch {
         server.publish(vec![batch]).await;
     }
+    crate::watcher::watch_roots(server);
     super::watched_files::rescan(server).await;
 }
 

@@ -11,6 +11,7 @@
 //   3. Problems panel lists it
 //   4. code action "Quarantine…" applied    (Ctrl+. in the editor), file moved on disk
 //   5. pipeline/error.log highlighted       (language mode + TextMate scopes via "Inspect Editor Tokens")
+//   6. the palette's "Return to Build…" asks for the stage (quick pick, current stage first), cancelled
 // Scenario "missing-binary" (tollgate.path points nowhere):
 //   1. an error message names the path that was tried, the status bar shows the error
 //   2. with --broken-path: the setting is changed to a binary that fails, the message names it
@@ -267,6 +268,22 @@ try {
       await page.keyboard.press('Escape');
       const scope = inspected.split('\n').find(l => l.includes('markup.heading.report')) || '';
       return `language Tollgate Error Log; scope ${scope.trim()}`;
+    });
+
+    await check('palette "Tollgate: Return to Build…" asks for the stage first', async () => {
+      needServer();
+      await runPaletteCommand('Tollgate: Return to Build');
+      // The middleware's quick pick: the pipeline's stage ids, the current one first.
+      const first = page.locator('.quick-input-widget .monaco-list-row').first();
+      await page.waitForFunction(() => {
+        const w = document.querySelector('.quick-input-widget');
+        return !!w && /current stage/.test(w.innerText) && /bootstrap/.test(w.innerText);
+      }, undefined, { timeout: stepTimeout });
+      const label = (await first.innerText()).replace(/\s+/g, ' ').trim();
+      await shot('07-palette-stage-pick');
+      await page.keyboard.press('Escape'); // cancel: nothing is sent
+      if (!/^code/.test(label) || !/current stage/.test(label)) throw new Error(`first item is ${JSON.stringify(label)}`);
+      return `first item: ${label}`;
     });
   }
 } catch (e) {

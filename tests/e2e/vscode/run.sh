@@ -32,8 +32,10 @@ if [ -n "${TOLLGATE_BIN:-}" ]; then
 elif [ "${TOLLGATE_E2E_SKIP_BUILD:-}" = 1 ]; then
   BIN="$REPO/target/release/tollgate"
 else
-  echo "e2e: cargo build --release"
-  (cd "$REPO" && env -u CARGO_TARGET_DIR cargo build --release --quiet)
+  echo "e2e: cargo build --release (log: tests/e2e/artifacts/vscode-cargo-build.log)"
+  mkdir -p "$SHOTS"
+  (cd "$REPO" && env -u CARGO_TARGET_DIR cargo build --release) > "$SHOTS/../vscode-cargo-build.log" 2>&1 \
+    || { tail -30 "$SHOTS/../vscode-cargo-build.log"; echo "e2e: cargo build --release failed"; exit 2; }
   BIN="$REPO/target/release/tollgate"
 fi
 [ -x "$BIN" ] || { echo "e2e: no tollgate binary at $BIN"; exit 2; }

@@ -14,6 +14,28 @@
 
 use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
+type Cache<T> = std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, T>>>;
+
+static PATTERNS: Cache<Result<Pattern, PatternError>> = std::sync::LazyLock::new(Default::default);
+static SETS: Cache<PatternSet> = std::sync::LazyLock::new(Default::default);
+
+/// Most distinct entries a cache keeps; past that it starts over (a scope file
+/// rewritten many times must not grow memory without bound).
+const CACHE_LIMIT: usize = 4096;
+
+fn cached<T: Clone>(cache: &Cache<T>, key: String, make: impl FnOnce() -> T) -> T {
+    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let value = make();
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= CACHE_LIMIT {
+        map.clear();
+    }
+    map.insert(key, value.clone());
+    value
+}
+
 /// A compiled pattern.
 #[derive(Clone, Debug)]
 pub struct Pattern {
@@ -94,7 +116,13 @@ pub fn has_wildcard(s: &str) -> bool {
 }
 
 impl Pattern {
+    /// Compiles `source`, from a process-wide cache: checks run on every
+    /// keystroke, and building a glob's automaton costs far more than matching.
     pub fn compile(source: &str) -> Result<Pattern, PatternError> {
+        cached(&PATTERNS, source.to_string(), || Pattern::compile_uncached(source))
+    }
+
+    fn compile_uncached(source: &str) -> Result<Pattern, PatternError> {
         validate(source)?;
         let glob = to_glob(source);
         let compiled = build(&glob)?;
@@ -174,14 +202,16 @@ impl Default for PatternSet {
 impl PatternSet {
     /// Builds the set; index `i` in match results is `patterns[i]`.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> PatternSet {
-        let mut b = GlobSetBuilder::new();
-        let mut len = 0;
-        for p in patterns {
-            b.add(p.compiled.clone());
-            len += 1;
-        }
-        let set = b.build().unwrap_or_else(|_| GlobSet::empty());
-        PatternSet { set, len }
+        let patterns: Vec<&Pattern> = patterns.into_iter().collect();
+        let key = patterns.iter().map(|p| p.glob.as_str()).collect::<Vec<_>>().join("\0");
+        cached(&SETS, key, || {
+            let mut b = GlobSetBuilder::new();
+            for p in &patterns {
+                b.add(p.compiled.clone());
+            }
+            let set = b.build().unwrap_or_else(|_| GlobSet::empty());
+            PatternSet { set, len: patterns.len() }
+        })
     }
 
     pub fn len(&self) -> usize {

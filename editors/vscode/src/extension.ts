@@ -604,6 +604,7 @@ async function showStatus(): Promise<void> {
       if (r.stderr.trim()) statusChannel.append(r.stderr);
       if (r.code === 2) statusChannel.appendLine(`(tollgate status failed: exit code 2)`);
       else if (r.code === 1) statusChannel.appendLine('(the run is blocked)');
+      else statusChannel.appendLine('(nothing blocks the run)');
     } catch (e) {
       statusChannel.appendLine(errorText(e));
     }

@@ -11,7 +11,8 @@
 //   3. Problems panel lists it
 //   4. code action "Quarantine…" applied    (Ctrl+. in the editor), file moved on disk
 //   5. pipeline/error.log highlighted       (language mode + TextMate scopes via "Inspect Editor Tokens")
-//   6. the palette's "Return to Build…" asks for the stage (quick pick, current stage first), cancelled
+//   6. a click on the status bar item shows `tollgate status` in the "Tollgate Status" channel
+//   7. the palette's "Return to Build…" asks for the stage (quick pick, current stage first), cancelled
 // Scenario "missing-binary" (tollgate.path points nowhere):
 //   1. an error message names the path that was tried, the status bar shows the error
 //   2. with --broken-path: the setting is changed to a binary that fails, the message names it
@@ -61,10 +62,14 @@ async function check(name, fn) {
   }
 }
 
-const bodyText = () => page.evaluate(() => document.body.innerText);
+// Monaco renders spaces as U+00A0: texts are compared with plain spaces.
+const bodyText = () => page.evaluate(() => document.body.innerText.replace(/\u00a0/g, ' '));
 async function waitForText(re, timeout = stepTimeout, where = 'body') {
   await page.waitForFunction(
-    ([src, flags, sel]) => { const el = document.querySelector(sel); return !!el && new RegExp(src, flags).test(el.innerText); },
+    ([src, flags, sel]) => {
+      const el = document.querySelector(sel);
+      return !!el && new RegExp(src, flags).test(el.innerText.replace(/\u00a0/g, ' '));
+    },
     [re.source, re.flags, where], { timeout, polling: 250 });
 }
 
@@ -270,6 +275,17 @@ try {
       return `language Tollgate Error Log; scope ${scope.trim()}`;
     });
 
+    await check('clicking the status bar item shows `tollgate status` in an output channel', async () => {
+      needServer();
+      await page.locator('.part.statusbar .statusbar-item', { hasText: /code · / }).first().click();
+      // The channel scrolls to its end (lines above are not in the DOM): its last line is the
+      // extension's summary of the exit code.
+      await waitForText(/\((the run is blocked|nothing blocks the run)\)/, stepTimeout, '.part.panel');
+      await shot('07-status-output');
+      const t = (await page.locator('.part.panel').innerText()).replace(/\u00a0/g, ' ');
+      return (t.split('\n').find(l => /\((the run is blocked|nothing blocks the run)\)/.test(l)) || '').trim();
+    });
+
     await check('palette "Tollgate: Return to Build…" asks for the stage first', async () => {
       needServer();
       await runPaletteCommand('Tollgate: Return to Build');
@@ -280,7 +296,7 @@ try {
         return !!w && /current stage/.test(w.innerText) && /bootstrap/.test(w.innerText);
       }, undefined, { timeout: stepTimeout });
       const label = (await first.innerText()).replace(/\s+/g, ' ').trim();
-      await shot('07-palette-stage-pick');
+      await shot('08-palette-stage-pick');
       await page.keyboard.press('Escape'); // cancel: nothing is sent
       if (!/^code/.test(label) || !/current stage/.test(label)) throw new Error(`first item is ${JSON.stringify(label)}`);
       return `first item: ${label}`;

@@ -420,6 +420,7 @@ async function runRecoveryCommand(command: RecoveryCommand, args: unknown[]): Pr
     const result = await c.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
     const text = typeof result === 'string' ? result : (result as { message?: unknown } | null)?.message;
     if (typeof text === 'string' && text.trim()) void vscode.window.showInformationMessage(`Tollgate: ${text}`);
+    if (command === 'tollgate.quarantine' && typeof arg.path === 'string') await closeMovedFile(root, arg.path);
     return result;
   } catch (e) {
     const msg = `Tollgate: ${title} failed: ${errorText(e)}`;
@@ -431,6 +432,17 @@ async function runRecoveryCommand(command: RecoveryCommand, args: unknown[]): Pr
   } finally {
     scheduleStatusRefresh();
   }
+}
+
+/** The quarantined file left its place on disk: an unmodified editor still showing the old
+ *  place is closed (its buffer would otherwise keep a "changed path" alive). */
+async function closeMovedFile(root: string, rel: string): Promise<void> {
+  const target = vscode.Uri.file(path.resolve(root, rel)).toString();
+  if (fs.existsSync(vscode.Uri.parse(target).fsPath)) return;
+  const tabs = vscode.window.tabGroups.all
+    .flatMap(g => g.tabs)
+    .filter(t => t.input instanceof vscode.TabInputText && t.input.uri.toString() === target && !t.isDirty);
+  if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
 }
 
 function rootPath(root: string): string {

@@ -244,7 +244,12 @@ try {
         await page.waitForTimeout(250);
       }
       if (!fs.readFileSync(moved, 'utf8').includes('The code agent rewrote part of the PRD.')) throw new Error('moved file lost its content');
-      await page.waitForTimeout(800);
+      // The editor of the old place is closed by the extension, and the diagnostic goes with it.
+      await page.waitForFunction(() => ![...document.querySelectorAll('.tabs-container .tab')]
+        .some(t => (t.getAttribute('aria-label') || '').startsWith('sneaky.md')), undefined, { timeout: stepTimeout });
+      await page.waitForFunction(() => !/unauthorized-write/.test(document.querySelector('.part.panel')?.innerText || ''),
+        undefined, { timeout: stepTimeout });
+      await page.waitForTimeout(500);
       await shot('05-quarantined');
       return `"${title}" → artifacts/_untrusted/code/prd/sneaky.md`;
     });

@@ -75,20 +75,32 @@ async function waitForText(re, timeout = stepTimeout, where = 'body') {
 
 async function openInExplorer(rel) {
   // Open via the explorer rows (Ctrl+P right after load is racy).
+  // The tree re-renders when files change on disk (a click can land on a row being replaced):
+  // each step is checked and retried.
   const segs = rel.split('/');
-  for (const [i, seg] of segs.entries()) {
-    const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${seg}"][aria-level="${i + 1}"]`).first();
-    await row.waitFor({ timeout: stepTimeout });
-    if (i < segs.length - 1) {
-      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-    } else {
-      await row.dblclick();
+  const rowOf = i => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${segs[i]}"][aria-level="${i + 1}"]`).first();
+  for (let i = 0; i < segs.length - 1; i++) {
+    for (let attempt = 0; ; attempt++) {
+      const row = rowOf(i);
+      await row.waitFor({ timeout: stepTimeout });
+      if ((await row.getAttribute('aria-expanded')) === 'true') break;
+      if (attempt === 5) throw new Error(`explorer: ${segs[i]} does not expand`);
+      await row.click();
+      await page.waitForTimeout(400);
     }
   }
-  await page.waitForFunction(name => {
+  const name = segs[segs.length - 1];
+  const isActive = () => page.evaluate(n => {
     const tab = document.querySelector('.tabs-container .tab.active');
-    return !!tab && tab.getAttribute('aria-label')?.startsWith(name);
-  }, segs[segs.length - 1], { timeout: stepTimeout });
+    return !!tab && (tab.getAttribute('aria-label') || '').startsWith(n);
+  }, name);
+  for (let attempt = 0; !(await isActive()); attempt++) {
+    if (attempt === 5) throw new Error(`explorer: ${rel} does not open`);
+    const row = rowOf(segs.length - 1);
+    await row.waitFor({ timeout: stepTimeout });
+    await row.dblclick();
+    await page.waitForTimeout(700);
+  }
   await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: stepTimeout });
 }
 

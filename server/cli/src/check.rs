@@ -1,4 +1,10 @@
 //! `tollgate check`: every check once, for CI.
+//!
+//! Exit codes (SPEC section 1): 0 when no finding is an error (after
+//! `--severity` overrides), 1 when one is, 2 on a usage error, when DIR holds
+//! no factory root, and when a file of the root cannot be read: an I/O error,
+//! or a file that is not UTF-8 (tollgate cannot say where a finding sits in
+//! text it cannot decode, so it names the file on stderr instead of guessing).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +31,9 @@ pub struct Args {
 pub fn parse_overrides(items: &[String]) -> Result<SeverityOverrides, String> {
     let mut overrides = SeverityOverrides::default();
     for item in items {
-        let (code, level) =
-            item.split_once('=').ok_or_else(|| format!("--severity `{item}`: expected CODE=LEVEL, e.g. stale-scope=off"))?;
+        let (code, level) = item
+            .split_once('=')
+            .ok_or_else(|| format!("--severity `{item}`: expected CODE=LEVEL, e.g. stale-scope=off"))?;
         let code = code.trim().parse().map_err(|e| format!("--severity `{item}`: {e}"))?;
         let level = SeverityOverrides::parse_level(level.trim()).map_err(|e| format!("--severity `{item}`: {e}"))?;
         overrides.0.insert(code, level);
@@ -44,8 +51,11 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return crate::fail(2, &e),
     };
     let (snapshot, read_errors) = Snapshot::load(root);
-    if let Some(e) = read_errors.first() {
-        return crate::fail(2, &format!("{}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message));
+    if !read_errors.is_empty() {
+        for e in &read_errors {
+            eprintln!("tollgate: {}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message);
+        }
+        return ExitCode::from(2);
     }
     let (changes, git) = snapshot.gather_changes();
     let fs = DiskFs::new(&snapshot.root.dir);
@@ -64,9 +74,10 @@ pub fn run(args: Args) -> ExitCode {
         Format::Sarif => output::sarif(&findings, &mut sources),
         Format::Github => output::github(&findings, &mut sources),
     };
-    print!("{rendered}");
-    if !rendered.ends_with('\n') {
-        println!();
+    if rendered.is_empty() || rendered.ends_with('\n') {
+        output::emit(&rendered);
+    } else {
+        output::emit(&format!("{rendered}\n"));
     }
     if findings.iter().any(|f| f.diagnostic.severity == Severity::Error) {
         ExitCode::from(1)

@@ -96,7 +96,11 @@ pub fn text(findings: &[Finding], sources: &mut Sources) -> String {
         let last = if end.line == start.line { end.col } else { line_units };
         // Wide characters (CJK) take two cells: mark with one caret per display cell.
         let marked: String = String::from_utf16_lossy(
-            &line.encode_utf16().skip(start.col as usize).take(last.saturating_sub(start.col) as usize).collect::<Vec<_>>(),
+            &line
+                .encode_utf16()
+                .skip(start.col as usize)
+                .take(last.saturating_sub(start.col) as usize)
+                .collect::<Vec<_>>(),
         );
         let carets = marked.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum::<usize>().max(1);
         let lead: usize = String::from_utf16_lossy(&line.encode_utf16().take(start.col as usize).collect::<Vec<_>>())
@@ -105,11 +109,29 @@ pub fn text(findings: &[Finding], sources: &mut Sources) -> String {
             .sum();
         out.push_str(&format!("{pad} | {}{}\n\n", " ".repeat(lead), "^".repeat(carets)));
     }
+    out.push_str(&summary(findings));
+    out.push('\n');
+    out
+}
+
+/// `2 errors, 1 warning, 1 other finding`; `no findings` when there are none.
+pub fn summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".to_string();
+    }
     let errors = findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).count();
     let warnings = findings.iter().filter(|f| f.diagnostic.severity == Severity::Warning).count();
     let others = findings.len() - errors - warnings;
-    out.push_str(&format!("{errors} errors, {warnings} warnings, {others} other findings\n"));
-    out
+    let n = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    format!("{}, {}, {}", n(errors, "error"), n(warnings, "warning"), n(others, "other finding"))
+}
+
+/// Writes to stdout; a closed pipe (`tollgate check | head`) is not an error
+/// worth a panic: the reader has what it wanted.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn is_wide(c: char) -> bool {
@@ -158,6 +180,9 @@ pub fn sarif(findings: &[Finding], sources: &mut Sources) -> String {
                 .id(c.as_str().to_string())
                 .name(c.as_str().to_string())
                 .short_description(sarif::MultiformatMessageString::builder().text(rule_summary(*c)).build())
+                .default_configuration(
+                    sarif::ReportingConfiguration::builder().level(json!(sarif_level(c.default_severity()))).build(),
+                )
                 .build()
         })
         .collect();
@@ -207,13 +232,26 @@ pub fn sarif(findings: &[Finding], sources: &mut Sources) -> String {
         .information_uri("https://github.com/tollgate-dev/tollgate".to_string())
         .rules(rules)
         .build();
-    let run = sarif::Run::builder().tool(sarif::Tool::builder().driver(driver).build()).results(results).build();
+    // Columns are UTF-16 code units, as in LSP (and SARIF's default): said explicitly.
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .column_kind(json!("utf16CodeUnits"))
+        .results(results)
+        .build();
     let log = sarif::Sarif::builder()
         .schema("https://json.schemastore.org/sarif-2.1.0.json".to_string())
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build();
     serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information | Severity::Hint => "note",
+    }
 }
 
 /// A SARIF artifact URI is a URI reference: keep `/`, escape what URIs cannot hold.

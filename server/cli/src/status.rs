@@ -8,17 +8,24 @@ use tollgate_engine::analysis::Snapshot;
 use tollgate_engine::diagnostic::{Fix, SeverityOverrides};
 use tollgate_engine::fs_view::DiskFs;
 use tollgate_engine::model::pipeline::DEFAULT_MAX_ATTEMPTS;
-use tollgate_engine::{Finding, Severity};
+use tollgate_engine::{Code, Finding, Severity};
 
-use crate::output::Sources;
-use crate::Format;
+use crate::output::{self, Sources};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The factory root, or a directory below it (default: the current directory).
     dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: StatusFormat,
+}
+
+/// `status` speaks to a person (text) or a script (JSON); SARIF and GitHub
+/// annotations are `check`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
 }
 
 /// The shell command that carries out a fix, or what a person must do.
@@ -26,12 +33,23 @@ pub fn next_step(fix: &Fix) -> String {
     let q = shell_quote;
     match fix {
         Fix::ExpandScope { path } => format!("tollgate recover expand-scope --path {}", q(path)),
-        Fix::Quarantine { path, stage } => format!("tollgate recover quarantine --path {} --stage {}", q(path), q(stage)),
+        Fix::Quarantine { path, stage } => {
+            format!("tollgate recover quarantine --path {} --stage {}", q(path), q(stage))
+        }
         Fix::ReturnToBuild { stage } => format!("tollgate recover return-to-build --stage {}", q(stage)),
         Fix::ArchiveAttempt { stage } => format!("tollgate recover archive-attempt --stage {}", q(stage)),
         Fix::GrantWrite { stage, path } => format!("a person grants stage `{stage}` write access to `{path}`"),
         Fix::Replace { title, .. } => title.clone(),
     }
+}
+
+/// Whether a fix is a `tollgate recover` command (something to run), rather
+/// than an edit or a decision a person makes.
+fn is_command(fix: &Fix) -> bool {
+    matches!(
+        fix,
+        Fix::ExpandScope { .. } | Fix::Quarantine { .. } | Fix::ReturnToBuild { .. } | Fix::ArchiveAttempt { .. }
+    )
 }
 
 fn shell_quote(s: &str) -> String {
@@ -42,7 +60,19 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// What a finding is about, for a person: the written file for an edit
+/// finding, the stage for `retry-limit` (whose range is an attempt count),
+/// else the text at fault.
 fn subject(f: &Finding, snapshot: &Snapshot) -> String {
+    let l = &snapshot.root.layout;
+    if ![&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence].contains(&&f.path) {
+        return f.path.clone();
+    }
+    if f.diagnostic.code == Code::RetryLimit {
+        if let Some(stage) = &f.diagnostic.data.stage {
+            return stage.clone();
+        }
+    }
     let text = snapshot.text(&f.path);
     let slice = text.as_deref().map(|t| f.diagnostic.range.slice(t).trim_matches(['"', '\'']).to_string());
     match slice {
@@ -51,22 +81,47 @@ fn subject(f: &Finding, snapshot: &Snapshot) -> String {
     }
 }
 
+/// The step that clears one blocker: its first fix that is a `tollgate
+/// recover` command, else its first fix, else what its class asks for.
+fn blocker_next(f: &Finding, line: u32) -> String {
+    let d = &f.diagnostic;
+    if d.code == Code::RetryLimit {
+        let stage = d.data.stage.as_deref().unwrap_or("?");
+        let q = shell_quote(stage);
+        return format!(
+            "a person decides whether stage `{stage}` gets another attempt \
+             (`tollgate recover return-to-build --stage {q}` overrides the retry limit) \
+             or sets it aside (`tollgate recover archive-attempt --stage {q}`)"
+        );
+    }
+    if let Some(fix) = d.data.fixes.iter().find(|f| is_command(f)).or(d.data.fixes.first()) {
+        return match fix {
+            Fix::Replace { title, .. } => format!("{title} ({}:{line})", f.path),
+            _ => next_step(fix),
+        };
+    }
+    format!("fix {}:{line} ({})", f.path, d.code.as_str())
+}
+
 pub fn run(args: Args) -> ExitCode {
     let root = match crate::find_root(args.dir) {
         Ok(r) => r,
         Err(e) => return crate::fail(2, &e),
     };
     let (snapshot, read_errors) = Snapshot::load(root);
-    if let Some(e) = read_errors.first() {
-        return crate::fail(2, &format!("{}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message));
+    if !read_errors.is_empty() {
+        for e in &read_errors {
+            eprintln!("tollgate: {}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message);
+        }
+        return ExitCode::from(2);
     }
     let (changes, git) = snapshot.gather_changes();
     let fs = DiskFs::new(&snapshot.root.dir);
     let findings = snapshot.analyze(&fs, &changes, git.as_ref(), &SeverityOverrides::default());
     let report = report(&snapshot, &findings);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
-        _ => print!("{}", render_text(&report)),
+        StatusFormat::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default())),
+        StatusFormat::Text => output::emit(&render_text(&report)),
     }
     if report["blockers"].as_array().is_some_and(|b| !b.is_empty()) {
         ExitCode::from(1)
@@ -81,10 +136,11 @@ pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> Value {
     let stage = state.and_then(|s| s.current_stage.as_ref()).map(|s| s.value.clone());
     let attempts = stage.as_deref().and_then(|id| state?.latest(id)?.attempts.as_ref()).map(|a| a.value);
     let max_attempts = snapshot.pipeline().map(|p| p.max_attempts).unwrap_or(DEFAULT_MAX_ATTEMPTS);
-    let entry = |f: &Finding| {
+    let mut entry = |f: &Finding| {
         let d = &f.diagnostic;
         let blocker = d.code.blocker();
         let (start, _) = sources.positions(&f.path, d.range);
+        let line = start.line + 1;
         json!({
             "code": d.code.as_str(),
             "severity": d.severity.as_str(),
@@ -92,26 +148,23 @@ pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> Value {
             "return_to": blocker.return_to,
             "subject": subject(f, snapshot),
             "path": f.path,
-            "line": start.line + 1,
+            "line": line,
             "message": d.message,
-            "next": d.data.fixes.first().map(next_step),
+            "next": blocker_next(f, line),
         })
     };
     let blockers: Vec<Value> =
-        findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).map(&mut { entry }).collect();
-    let mut sources2 = Sources::new(&snapshot.root.dir);
-    let warnings: Vec<Value> = findings
+        findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).map(&mut entry).collect();
+    let warnings: Vec<Value> =
+        findings.iter().filter(|f| f.diagnostic.severity == Severity::Warning).map(&mut entry).collect();
+    // A person's decision comes first (the failure policy stops the automation);
+    // then the first blocker that a recovery command clears; then the first blocker.
+    let next = blockers
         .iter()
-        .filter(|f| f.diagnostic.severity == Severity::Warning)
-        .map(|f| {
-            let d = &f.diagnostic;
-            let (start, _) = sources2.positions(&f.path, d.range);
-            json!({"code": d.code.as_str(), "path": f.path, "line": start.line + 1, "message": d.message})
-        })
-        .collect();
-    let next = blockers.iter().find_map(|b| b["next"].as_str().map(str::to_string)).or_else(|| {
-        (!blockers.is_empty()).then(|| format!("fix {} (see the first blocker)", blockers[0]["path"].as_str().unwrap_or("")))
-    });
+        .find(|b| b["class"] == "intervention")
+        .or_else(|| blockers.iter().find(|b| b["next"].as_str().is_some_and(|n| n.starts_with("tollgate recover "))))
+        .or(blockers.first())
+        .map(|b| b["next"].clone());
     json!({
         "root": snapshot.root.dir.display().to_string(),
         "pipeline": snapshot.pipeline.as_ref().map(|p| p.current.path.clone()),

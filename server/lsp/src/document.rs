@@ -16,12 +16,15 @@ pub struct Document {
     pub index: LineIndex,
     /// The file's text on disk (None: not on disk), to tell buffer edits apart.
     pub disk: Option<Arc<str>>,
+    /// Syntax findings of a YAML or JSON buffer that no model reads, for this
+    /// version (computed once, not on every analysis of its root).
+    pub yaml_findings: std::sync::OnceLock<Vec<tollgate_engine::Diagnostic>>,
 }
 
 impl Document {
     pub fn new(path: PathBuf, version: i32, text: String, disk: Option<Arc<str>>) -> Self {
         let index = LineIndex::new(&text);
-        Document { path, version, text: Arc::from(text), index, disk }
+        Document { path, version, text: Arc::from(text), index, disk, yaml_findings: Default::default() }
     }
 
     /// Applies the client's changes in order; each range refers to the text as
@@ -40,6 +43,7 @@ impl Document {
         }
         self.text = Arc::from(text);
         self.version = version;
+        self.yaml_findings = Default::default();
     }
 
     /// Does the buffer differ from the file on disk?
@@ -71,5 +75,12 @@ mod tests {
         d.apply(2, vec![edit(0, 13, 0, 14, "Z")], PositionEncoding::Utf8);
         assert_eq!(&*d.text, "a: 初始😀Z\n");
         assert_eq!(d.version, 2);
+    }
+}
+
+impl Document {
+    /// Syntax and duplicate-key findings of this version (a YAML or JSON buffer).
+    pub fn yaml_findings(&self) -> &[tollgate_engine::Diagnostic] {
+        self.yaml_findings.get_or_init(|| tollgate_engine::analysis::check_other_yaml(&self.text))
     }
 }

@@ -6,8 +6,11 @@ mod document;
 pub mod fuzzing;
 mod handlers;
 mod proto;
+#[cfg(test)]
+mod props;
 mod recovery;
 mod session;
+mod stdio;
 mod watcher;
 
 use std::panic::AssertUnwindSafe;
@@ -76,7 +79,7 @@ impl Server {
     async fn publish(&self, batches: Vec<Batch>) {
         let _guard = self.publish_lock.lock().await;
         for batch in batches {
-            let fresh = self.session().is_latest(&batch);
+            let fresh = self.session().take_if_latest(&batch);
             if !fresh {
                 continue;
             }
@@ -174,8 +177,9 @@ pub fn run_stdio() {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     runtime.block_on(async move {
+        let (input, output) = stdio::transport(tokio::io::stdin(), tokio::io::stdout(), flag.clone());
         let (service, socket) = LspService::new(move |client| Server::new(client, flag));
-        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        tower_lsp_server::Server::new(input, output, socket).serve(service).await;
     });
     // LSP: exit code 0 after a shutdown request, 1 otherwise.
     std::process::exit(if shutdown.load(Ordering::SeqCst) { 0 } else { 1 });

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tollgate_engine::analysis::{check_other_yaml, read_text, FileKind, Snapshot};
+use tollgate_engine::analysis::{read_text, FileKind, Snapshot};
 use tollgate_engine::changes::{self, Change, GitFacts};
 use tollgate_engine::diagnostic::SeverityOverrides;
 use tollgate_engine::fs_view::FsView;
@@ -59,6 +59,13 @@ pub struct RootState {
     pub published: HashSet<Uri>,
     /// Has the first changed-path scan run?
     pub scanned: bool,
+    /// Outside git: every file at the first scan, so later appearances and
+    /// disappearances count as creations and deletions.
+    pub baseline: Option<HashSet<String>>,
+    /// Documents changed since a batch carrying them was last published: every
+    /// batch includes them, so a change is answered even when its own batch is
+    /// superseded by a newer one.
+    pub pending: HashSet<Uri>,
     pub findings: Vec<Finding>,
 }
 
@@ -142,6 +149,8 @@ impl Session {
                     git: None,
                     published: HashSet::new(),
                     scanned: false,
+                    baseline: None,
+                    pending: HashSet::new(),
                     findings: Vec::new(),
                 },
             );
@@ -182,8 +191,18 @@ impl Session {
         self.generation
     }
 
-    pub fn is_latest(&self, batch: &Batch) -> bool {
-        self.latest.get(&batch.key) == Some(&batch.generation)
+    /// Is `batch` the newest of its root? If so, it is about to be sent: the
+    /// documents it carries are answered.
+    pub fn take_if_latest(&mut self, batch: &Batch) -> bool {
+        if self.latest.get(&batch.key) != Some(&batch.generation) {
+            return false;
+        }
+        if let Some(state) = self.roots.get_mut(&batch.key) {
+            for (uri, _, _) in &batch.items {
+                state.pending.remove(uri);
+            }
+        }
+        true
     }
 
     // ----- documents --------------------------------------------------------
@@ -232,7 +251,9 @@ impl Session {
 
     /// A file changed on disk (created, changed or deleted). Updates only what it touches.
     pub fn file_changed(&mut self, path: &Path) -> Option<PathBuf> {
-        let disk = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten();
+        let read = read_text(Path::new("/"), &path.to_string_lossy());
+        let unreadable = read.as_ref().err().cloned();
+        let disk = read.ok().flatten();
         for doc in self.docs.values_mut().filter(|d| d.path == path) {
             doc.disk = disk.clone();
         }
@@ -241,9 +262,19 @@ impl Session {
         let state = self.roots.get_mut(&key)?;
         state.fs.clear();
         let rel = state.root.relative(path)?;
+        if rel.is_empty() {
+            // The root folder itself (created, moved, touched): read everything again.
+            state.scanned = false;
+            return Some(key);
+        }
         if !open && state.root.kind_of(&rel) != FileKind::Other {
             let before = run_facts(&state.snapshot);
-            state.snapshot.set(&rel, disk.clone());
+            match &unreadable {
+                Some(message) => state.snapshot.set_unreadable(&rel, message),
+                None => {
+                    state.snapshot.set(&rel, disk.clone());
+                }
+            }
             if run_facts(&state.snapshot) != before {
                 state.scanned = false;
             }
@@ -270,7 +301,9 @@ impl Session {
                     state.disk_changes.insert(c.path.clone(), c);
                 }
             } else {
-                match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
+                let change = changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel)
+                    .or_else(|| against_baseline(state.baseline.as_ref()?, &rel, path));
+                match change {
                     Some(c) => state.disk_changes.insert(rel, c),
                     None => state.disk_changes.remove(&rel),
                 };
@@ -289,8 +322,9 @@ impl Session {
         self.roots.get(key).map(|s| s.snapshot.clone())
     }
 
-    pub fn scan_done(&mut self, key: &Path, changes: Vec<Change>, git: Option<GitFacts>) {
+    pub fn scan_done(&mut self, key: &Path, changes: Vec<Change>, git: Option<GitFacts>, baseline: Option<HashSet<String>>) {
         if let Some(state) = self.roots.get_mut(key) {
+            state.baseline = baseline;
             state.disk_changes = changes.into_iter().map(|c| (c.path.clone(), c)).collect();
             state.git = git;
             state.scanned = true;
@@ -332,7 +366,7 @@ impl Session {
         for (_, rel) in &other_yaml {
             let doc_text = self.docs.values().find(|d| state.root.relative(&d.path).as_deref() == Some(rel.as_str()));
             if let Some(doc) = doc_text {
-                findings.extend(check_other_yaml(&doc.text).into_iter().map(|d| Finding { path: rel.clone(), diagnostic: d }));
+                findings.extend(doc.yaml_findings().iter().map(|d| Finding { path: rel.clone(), diagnostic: d.clone() }));
             }
         }
         tollgate_engine::analysis::apply_overrides(&mut findings, &self.overrides);
@@ -370,12 +404,18 @@ impl Session {
             now_published.insert(uri.clone());
             items.push((uri, version, lsp_diags));
         }
-        // Clear what no longer has findings, and always answer the touched document.
+        // Clear what no longer has findings (first: a client that sees a later file
+        // of the batch has seen these), and always answer the changed documents.
+        let mut clears = Vec::new();
         for uri in state.published.difference(&now_published) {
             let version = self.docs.get(uri).map(|d| d.version);
-            items.push((uri.clone(), version, Vec::new()));
+            clears.push((uri.clone(), version, Vec::new()));
         }
+        items.splice(0..0, clears);
         if let Some(uri) = touched {
+            state.pending.insert(uri.clone());
+        }
+        for uri in &state.pending {
             if !now_published.contains(uri) && !state.published.contains(uri) {
                 items.push((uri.clone(), self.docs.get(uri).map(|d| d.version), Vec::new()));
             }
@@ -392,7 +432,7 @@ impl Session {
         if let Some((uri, doc)) = self.docs.iter().find(|(_, d)| d.path == key) {
             let is_yaml = [".yaml", ".yml", ".json"].iter().any(|e| doc.path.to_string_lossy().ends_with(e));
             let diags: Vec<lsp::Diagnostic> = if is_yaml {
-                let mut d = check_other_yaml(&doc.text);
+                let mut d = doc.yaml_findings().to_vec();
                 self.overrides.apply(&mut d);
                 d.iter().map(|d| proto::diagnostic(&doc.text, &doc.index, d, enc)).collect()
             } else {
@@ -422,6 +462,19 @@ impl Session {
         let key = self.root_for(&path).unwrap_or(path);
         let batch = self.analyze(&key, Some(uri));
         batch.items.into_iter().find(|(u, _, _)| u == uri).map(|(_, _, d)| d).unwrap_or_default()
+    }
+}
+
+/// Outside git, a file that appeared since the first scan (whatever its mtime)
+/// is a creation, and one that disappeared is a deletion.
+fn against_baseline(baseline: &HashSet<String>, rel: &str, path: &Path) -> Option<Change> {
+    match (path.is_file(), baseline.contains(rel)) {
+        (true, false) => {
+            let text = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten().unwrap_or_else(|| Arc::from(""));
+            Change::of_buffer(rel.to_string(), None, &text)
+        }
+        (false, true) => Some(Change::new(rel.to_string(), tollgate_engine::model::scope::Op::Delete, None)),
+        _ => None,
     }
 }
 

@@ -30,6 +30,9 @@ impl Watcher {
 pub fn start(server: &Server, roots: Vec<PathBuf>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let handler = move |event: notify::Result<notify::Event>| match event {
+        // Reads (ours included: git status, loading a file) are no change; reacting
+        // to them would feed the watcher its own events forever.
+        Ok(e) if matches!(e.kind, notify::EventKind::Access(_)) => {}
         Ok(e) => {
             for p in e.paths {
                 let _ = tx.send(p);

@@ -92,6 +92,13 @@ pub fn changed_paths(root: &Root, git: Option<&GitFacts>, since: Option<&str>) -
     }
 }
 
+/// Every file of the root, root-relative: outside git, the server keeps this
+/// listing from its first scan, so a file that appears or disappears later (a
+/// move keeps its old mtime; a deletion leaves no file) is still seen.
+pub fn listing(root: &Root) -> std::collections::HashSet<String> {
+    walk::files(&root.dir).into_iter().collect()
+}
+
 /// Re-checks one root-relative file after a file-watch event: its change, or
 /// None when it no longer differs (or is ignored, or outside git was not
 /// modified after `since`; a deletion cannot be seen outside git).

@@ -12,10 +12,27 @@ use crate::model::scope::Op;
 /// to a directory is followed only when it stays inside the root and has not been
 /// seen (no loops); an unreadable directory is skipped with a warning.
 pub(super) fn modified_since(root: &Path, since: SystemTime) -> Vec<Change> {
+    let mut out = Vec::new();
+    walk(root, &mut |path, rel| {
+        if let Some(c) = check_file(path, rel, since) {
+            out.push(c);
+        }
+    });
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Every file under `root` (root-relative), by the same walk.
+pub(super) fn files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(root, &mut |_, rel| out.push(rel));
+    out
+}
+
+fn walk(root: &Path, visit: &mut dyn FnMut(&Path, String)) {
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut seen: HashSet<PathBuf> = HashSet::from([canon_root.clone()]);
     let mut stack = vec![(root.to_path_buf(), String::new())];
-    let mut out = Vec::new();
     while let Some((dir, rel)) = stack.pop() {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
@@ -51,13 +68,9 @@ pub(super) fn modified_since(root: &Path, since: SystemTime) -> Vec<Change> {
                 }
             }
             // A file, or a link to one: its own time counts (the link is never followed out).
-            if let Some(c) = check_file(&path, child, since) {
-                out.push(c);
-            }
+            visit(&path, child);
         }
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
 }
 
 /// The change of one file modified after `since`, if it was.

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use tollgate_engine::changes;
 use tower_lsp_server::ls_types::*;
 
 use crate::{proto, Server};
@@ -33,10 +34,15 @@ pub async fn rescan(server: &Server) {
         session.unscanned_roots().into_iter().filter_map(|k| session.scan_input(&k).map(|s| (k, s))).collect()
     };
     for (key, snapshot) in todo {
-        let result = tokio::task::spawn_blocking(move || snapshot.gather_changes()).await;
-        let Ok((changes, git)) = result else { continue };
+        let result = tokio::task::spawn_blocking(move || {
+            let (changes, git) = snapshot.gather_changes();
+            let baseline = (git.is_none() && snapshot.run_is_active()).then(|| changes::listing(&snapshot.root));
+            (changes, git, baseline)
+        })
+        .await;
+        let Ok((changes, git, baseline)) = result else { continue };
         let batch = server.with_session(|s| {
-            s.scan_done(&key, changes, git);
+            s.scan_done(&key, changes, git, baseline);
             s.analyze(&key, None)
         });
         if let Ok(batch) = batch {

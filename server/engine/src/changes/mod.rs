@@ -105,7 +105,10 @@ pub fn listing(root: &Root) -> std::collections::HashSet<String> {
 pub fn status_of(root: &Root, git: Option<&GitFacts>, since: Option<&str>, rel: &str) -> Option<Change> {
     let rel = rel.trim_end_matches('/');
     match git {
-        Some(facts) => git::scan(root, facts, Some(rel)).into_iter().find(|c| c.path == rel),
+        Some(facts) => match git::single(root, facts, rel) {
+            Some(answer) => answer,
+            None => git::scan(root, facts, Some(rel)).into_iter().find(|c| c.path == rel),
+        },
         None => walk::check_file(&root.dir.join(rel), rel.to_string(), since.and_then(parse_rfc3339)?),
     }
 }

@@ -99,6 +99,9 @@ pub struct Snapshot {
     pub state: Option<Slot<state::State>>,
     pub scope: Option<Slot<scope::Scope>>,
     pub evidence: Option<Slot<evidence::Evidence>>,
+    /// Where the current pipeline text's stage items lie (None when it has no block
+    /// list of stages or no model): lets `set` re-read only the item an edit is in.
+    pipeline_layout: Option<Arc<pipeline::Layout>>,
 }
 
 /// Why a file could not be read.
@@ -132,7 +135,7 @@ pub fn read_text(root: &Path, rel: &str) -> Result<Option<Arc<str>>, String> {
 
 impl Snapshot {
     pub fn empty(root: Root) -> Self {
-        Snapshot { root, pipeline: None, matrix: None, state: None, scope: None, evidence: None }
+        Snapshot { root, pipeline: None, matrix: None, state: None, scope: None, evidence: None, pipeline_layout: None }
     }
 
     /// Loads every known file of the root from disk. Unreadable files are returned
@@ -146,7 +149,10 @@ impl Snapshot {
                 Ok(text) => {
                     snap.set(rel, text);
                 }
-                Err(message) => errors.push(ReadError { path: rel.clone(), message }),
+                Err(message) => {
+                    snap.set_unreadable(rel, &message);
+                    errors.push(ReadError { path: rel.clone(), message });
+                }
             }
         }
         (snap, errors)
@@ -159,7 +165,7 @@ impl Snapshot {
             *slot = text.map(|t| Slot::new(load(t), slot.as_ref()));
         }
         match self.root.kind_of(rel) {
-            FileKind::Pipeline => put(&mut self.pipeline, text, |t| pipeline::load(rel, t)),
+            FileKind::Pipeline => self.set_pipeline(rel, text),
             FileKind::Matrix => put(&mut self.matrix, text, |t| matrix::load(rel, t)),
             FileKind::State => put(&mut self.state, text, |t| state::load(rel, t)),
             FileKind::Scope => put(&mut self.scope, text, |t| scope::load(rel, t)),
@@ -167,6 +173,59 @@ impl Snapshot {
             _ => return false,
         }
         true
+    }
+
+    /// A modelled file that exists but cannot be read (not UTF-8, too large): it
+    /// has no model, and one finding says why.
+    pub fn set_unreadable(&mut self, rel: &str, message: &str) {
+        fn put<T>(slot: &mut Option<Slot<T>>, rel: &str, diag: Diagnostic) {
+            let loaded = Loaded { path: rel.to_string(), text: Arc::from(""), model: None, diagnostics: vec![diag] };
+            *slot = Some(Slot::new(loaded, slot.as_ref()));
+        }
+        let kind = self.root.kind_of(rel);
+        let code = if kind == FileKind::Matrix { Code::MatrixMalformed } else { Code::YamlSyntax };
+        let diag =
+            Diagnostic::new(code, tollgate_text::TextRange::empty(0), format!("{rel} cannot be read: {message}"));
+        match kind {
+            FileKind::Pipeline => put(&mut self.pipeline, rel, diag),
+            FileKind::Matrix => put(&mut self.matrix, rel, diag),
+            FileKind::State => put(&mut self.state, rel, diag),
+            FileKind::Scope => put(&mut self.scope, rel, diag),
+            FileKind::Evidence => put(&mut self.evidence, rel, diag),
+            _ => {}
+        }
+    }
+
+    /// Replaces the pipeline's text. An edit inside one stage item re-reads only that
+    /// item (see `pipeline::plan`); the result is the same as a full load.
+    fn set_pipeline(&mut self, rel: &str, text: Option<Arc<str>>) {
+        let Some(text) = text else {
+            self.pipeline = None;
+            self.pipeline_layout = None;
+            return;
+        };
+        let planned = match (&self.pipeline, &self.pipeline_layout) {
+            (Some(slot), Some(layout)) if slot.current.model.is_some() && slot.current.path == rel => {
+                pipeline::plan(&slot.current.text, layout, &text)
+            }
+            _ => None,
+        };
+        if let Some((plan, slot)) = planned.and_then(|plan| Some((plan, self.pipeline.take()?))) {
+            // Reuse the model in place when nothing else holds it; else copy it once.
+            let mut loaded = Arc::try_unwrap(slot.current).unwrap_or_else(|shared| Loaded {
+                path: shared.path.clone(),
+                text: shared.text.clone(),
+                model: shared.model.clone(),
+                diagnostics: shared.diagnostics.clone(),
+            });
+            let layout = Arc::make_mut(self.pipeline_layout.as_mut().expect("layout"));
+            pipeline::apply(plan, &mut loaded, layout, text);
+            self.pipeline = Some(Slot { current: Arc::new(loaded), last_good: None });
+            return;
+        }
+        let (loaded, layout) = pipeline::load_with_layout(rel, text);
+        self.pipeline = Some(Slot::new(loaded, self.pipeline.as_ref()));
+        self.pipeline_layout = layout.map(Arc::new);
     }
 
     /// The text the snapshot holds for a modelled file.
@@ -238,12 +297,16 @@ impl Snapshot {
         .into_iter()
         .flatten()
         .collect();
-        let mut findings: Vec<Finding> = sink.findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect();
+        let mut findings: Vec<Finding> =
+            sink.findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect();
 
         fn own<T>(slot: &Option<Slot<T>>, out: &mut Vec<Finding>) {
             if let Some(s) = slot {
                 out.extend(
-                    s.current.diagnostics.iter().map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
+                    s.current
+                        .diagnostics
+                        .iter()
+                        .map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
                 );
             }
         }
@@ -264,7 +327,11 @@ pub fn check_other_yaml(text: &str) -> Vec<Diagnostic> {
     let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
     let syntax = parsed.errors.iter().map(|e| Diagnostic::new(Code::YamlSyntax, e.range, e.message.clone()));
     let dups = parsed.duplicate_keys.iter().map(|d| {
-        Diagnostic::new(Code::DuplicateKey, d.range, format!("key `{}` is repeated in this mapping; the first one counts", d.key))
+        Diagnostic::new(
+            Code::DuplicateKey,
+            d.range,
+            format!("key `{}` is repeated in this mapping; the first one counts", d.key),
+        )
     });
     syntax.chain(dups).collect()
 }
@@ -317,5 +384,50 @@ impl Snapshot {
             Vec::new()
         };
         (changes, git)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs_view::DiskFs;
+
+    fn fixture() -> (Snapshot, DiskFs) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/agent-app-factory");
+        let (snap, errors) = Snapshot::load(Root::at(&dir).expect("root"));
+        assert!(errors.is_empty(), "{errors:?}");
+        (snap, DiskFs::new(dir))
+    }
+
+    /// After each `set`, the snapshot answers exactly as one loaded afresh with that text.
+    #[test]
+    fn pipeline_edits_give_what_a_fresh_load_gives() {
+        let (mut snap, fs) = fixture();
+        let rel = snap.root.layout.pipeline.clone();
+        let none = SeverityOverrides::default();
+        let base = snap.text(&rel).expect("text");
+        let edits = [
+            base.replacen("agents/prd.agent.md", "agents/prd2.agent.md", 1),
+            base.replacen("      - artifacts/prd/prd.md\n", "      - artifacts/prd/prd.md\n      - x/\n", 1),
+            base.replacen("action: pause", "action: paus", 1),
+            base.replacen("  - id: ui\n", "  - id: [broken\n", 1),
+            base.replacen("  - id: ui\n", "  - id: ui\n    agnet: x\n", 1),
+            base.replacen("    agent: agents/prd.agent.md\n", "", 1),
+            base.to_string(),
+        ];
+        for text in edits {
+            let before = snap.pipeline.as_ref().map(|s| s.current.clone());
+            snap.set(&rel, Some(text.as_str().into()));
+            let mut fresh = Snapshot { pipeline: None, pipeline_layout: None, ..snap.clone() };
+            // A fresh load that saw the same previous text keeps the same last good model.
+            fresh.pipeline = before.map(|current| Slot { current, last_good: None });
+            fresh.pipeline_layout = None;
+            fresh.set(&rel, Some(text.as_str().into()));
+            assert_eq!(snap.pipeline(), fresh.pipeline(), "model");
+            assert_eq!(snap.analyze(&fs, &[], None, &none), fresh.analyze(&fs, &[], None, &none), "findings");
+            let (loaded, layout) = pipeline::load_with_layout(&rel, text.as_str().into());
+            assert_eq!(snap.pipeline.as_ref().map(|s| &s.current.diagnostics), Some(&loaded.diagnostics));
+            assert_eq!(snap.pipeline_layout.as_deref(), layout.as_ref());
+        }
     }
 }

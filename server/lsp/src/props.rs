@@ -38,15 +38,24 @@ fn client_position(text: &str, offset: usize, enc: PositionEncoding) -> Position
 /// Offsets a client can name: character boundaries, never between `\r` and `\n`.
 fn cursor_offsets(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
-    (0..=text.len()).filter(|&i| text.is_char_boundary(i) && !(i > 0 && b[i - 1] == b'\r' && b.get(i) == Some(&b'\n'))).collect()
+    (0..=text.len())
+        .filter(|&i| text.is_char_boundary(i) && !(i > 0 && b[i - 1] == b'\r' && b.get(i) == Some(&b'\n')))
+        .collect()
 }
 
 /// One edit as generated: where (two picks among the cursor offsets) and what.
 #[derive(Clone, Debug)]
 enum Edit {
-    Replace { a: usize, b: usize, text: String },
+    Replace {
+        a: usize,
+        b: usize,
+        text: String,
+    },
     /// Jump to the end of the line holding pick `a` (edits at line ends).
-    AtLineEnd { a: usize, text: String },
+    AtLineEnd {
+        a: usize,
+        text: String,
+    },
     Full(String),
 }
 
@@ -165,7 +174,7 @@ const EDITABLE: &[&str] = &[
 fn diagnostics(s: &mut Session, key: &Path, uri: &Uri) -> BTreeMap<String, String> {
     if let Some(snapshot) = s.scan_input(key) {
         let (changes, git) = snapshot.gather_changes();
-        s.scan_done(key, changes, git);
+        s.scan_done(key, changes, git, None);
     }
     let batch = s.analyze(key, Some(uri));
     batch

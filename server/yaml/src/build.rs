@@ -57,7 +57,14 @@ pub(crate) fn build(text: &str, limits: &Limits) -> Parsed {
         duplicate_keys: Vec::new(),
     };
     let result = b.run();
-    let duplicate_keys = std::mem::take(&mut b.duplicate_keys);
+    let mut duplicate_keys = std::mem::take(&mut b.duplicate_keys);
+    for d in &mut duplicate_keys {
+        // An empty key (`: v`) has an empty range: report it on the character there.
+        if d.range.is_empty() {
+            let (start, end) = char_range_at(text, d.range.start as usize);
+            d.range = range(start, end);
+        }
+    }
     match result {
         Ok(()) => Parsed { root: b.root, errors: Vec::new(), duplicate_keys },
         Err(err) => Parsed { root: None, errors: vec![err], duplicate_keys },
@@ -239,4 +246,20 @@ fn copy_at(node: &Node, at: TextRange) -> Node {
         }
     };
     Node { kind, range: at }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse, Limits};
+
+    #[test]
+    fn a_repeated_empty_key_is_one_character_wide() {
+        // Found by the `models` fuzz target: `: x` twice gave a zero-width duplicate.
+        let text = "a: 1\n: x\n: y\n";
+        let parsed = parse(text, &Limits::default());
+        let d = &parsed.duplicate_keys[0];
+        assert_eq!(d.key, "");
+        assert_eq!(d.range.len(), 1, "{d:?}");
+        assert!(d.range.end as usize <= text.len());
+    }
 }

@@ -20,7 +20,10 @@ const MAX_COMPARE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
-    c.arg("-C").arg(dir).env("GIT_OPTIONAL_LOCKS", "0").stdin(Stdio::null()).stderr(Stdio::piped());
+    // core.fsmonitor in the repository's config is a command `git status` would run:
+    // a workspace file must never make us execute anything.
+    c.arg("-C").arg(dir).args(["-c", "core.fsmonitor=false"]);
+    c.env("GIT_OPTIONAL_LOCKS", "0").stdin(Stdio::null()).stderr(Stdio::piped());
     c
 }
 

@@ -28,9 +28,25 @@ pub fn head(text: &str, range: TextRange) -> TextRange {
     let first = slice.split('\n').next().unwrap_or_default().trim_end();
     let lead = first.len() - first.trim_start().len();
     if first.trim().is_empty() {
-        return range;
+        return if range.is_empty() { widen_empty(text, s) } else { range };
     }
     TextRange::new((s + lead) as u32, (s + first.len()) as u32)
+}
+
+/// An empty node (`-` or `key:` with nothing after it) has an empty range: put a
+/// finding on the last character before it (the `-` or `:`), else the next one.
+fn widen_empty(text: &str, at: usize) -> TextRange {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    if let Some((i, c)) = text[..at].char_indices().rev().find(|(_, c)| !c.is_whitespace()) {
+        return TextRange::new(i as u32, (i + c.len_utf8()) as u32);
+    }
+    match text[at..].char_indices().find(|(_, c)| !c.is_whitespace()).or_else(|| text[at..].char_indices().next()) {
+        Some((i, c)) => TextRange::new((at + i) as u32, (at + i + c.len_utf8()) as u32),
+        None => TextRange::empty(at as u32),
+    }
 }
 
 /// A `-` item's range: the node, widened back over its `- ` indicator when it has one.
@@ -92,7 +108,10 @@ impl<'t> Reader<'t> {
         (r, root)
     }
 
+    /// Adds a finding; an empty range (an empty key, item or value) is widened to
+    /// one character (SPEC 3: never zero width).
     pub fn push(&mut self, code: Code, range: TextRange, message: String) {
+        let range = if range.is_empty() && !self.text.is_empty() { widen_empty(self.text, range.start as usize) } else { range };
         self.diags.push(Diagnostic::new(code, range, message));
     }
 

@@ -27,6 +27,17 @@ pub fn begin_apply(root: &Path, plan: &Plan, files: &dyn Files) -> Result<FsDone
             undone: true,
         });
     }
+    // Text files too stay inside the root: a `.factory/` or `pipeline/` that is a
+    // symlink leading out must not get state.json or error.log written through it.
+    let canon = super::paths::canonical_root(root).map_err(|r| Failure { message: r.0, undone: true })?;
+    for step in plan.text_steps() {
+        let path = match step {
+            Step::Edit(e) => &e.path,
+            Step::CreateFile { path, .. } => path,
+            _ => continue,
+        };
+        super::paths::check_inside(&canon, path).map_err(|r| Failure { message: r.0, undone: true })?;
+    }
     apply_fs_ops(root, plan)
 }
 

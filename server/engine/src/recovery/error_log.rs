@@ -116,10 +116,14 @@ pub fn parse_error_log(text: &str) -> Vec<Block> {
         let end = start + line.len() as u32;
         let is_rule = line.len() >= 10 && line.bytes().all(|b| b == b'=');
         if line.trim() == "ERROR REPORT" {
-            if let Some((b, _)) = current.take() {
+            let from = prev_rule.unwrap_or(start);
+            if let Some((mut b, _)) = current.take() {
+                // The rule above this title opens the new block: blocks never overlap.
+                if b.range.end > from {
+                    b.range = TextRange::new(b.range.start, from.max(b.range.start));
+                }
                 blocks.push(b);
             }
-            let from = prev_rule.unwrap_or(start);
             current = Some((Block { range: TextRange::new(from, end), ..Block::default() }, 0));
             section.clear();
             prev_rule = None;
@@ -247,6 +251,21 @@ Recommended Action:
         let p: Vec<_> = blocks[1].paths.iter().map(|p| p.range.slice(&text)).collect();
         assert_eq!(p, ["artifacts/prd/sneaky.md", "artifacts/_untrusted/code/prd/sneaky.md"]);
         assert_eq!(blocks[1].paths[1].path, "artifacts/_untrusted/code/prd/sneaky.md");
+    }
+
+    #[test]
+    fn blocks_never_overlap_when_a_rule_opens_the_next_title() {
+        // Found by the error_log fuzz target: an unclosed block's last rule is the next block's opening rule.
+        for text in ["ERROR REPORT\nERROR REPORT\n==========\nERROR REPORT\n", &format!("{SPEC_BLOCK}\n{SPEC_BLOCK}")] {
+            let blocks = parse_error_log(text);
+            for pair in blocks.windows(2) {
+                assert!(pair[0].range.end <= pair[1].range.start, "{blocks:?}");
+            }
+        }
+        let blocks = parse_error_log("ERROR REPORT\nStage: a\n==========\nERROR REPORT\nStage: b\n");
+        assert_eq!(blocks.len(), 2);
+        assert_eq!((blocks[0].stage.as_deref(), blocks[1].stage.as_deref()), (Some("a"), Some("b")));
+        assert_eq!(blocks[1].range.start, blocks[0].range.end);
     }
 
     #[test]

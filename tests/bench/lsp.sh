@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# tollgate's language server beside yaml-language-server, in one run, on generated
+# pipelines: keystroke -> diagnostics, open, init, memory, and the bare-parse floor.
+#
+#   tests/bench/lsp.sh                  # sizes 100 1000 5000, 200 edits each
+#   EDITS=50 tests/bench/lsp.sh 100     # quicker
+#
+# Environment: EDITS (200), TIMEOUT (seconds per wait, 60), PEER=0 skips the peer,
+# PEER_VERSION (2.0.0), PEER_DIR (where the peer is installed; default
+# ~/.cache/tollgate-bench/peer, since ../shared/bench is read-only), KEEP_TMP=1.
+# Builds release into ${CARGO_TARGET_DIR:-target}. Uses ../shared/bench/{lspbench,gen_pipeline}.py.
+#
+# The peer runs as ../shared/bench/run_peer.sh runs it (same settings, schema and
+# checks): `stock` is the published package (it debounces validation by 200 ms),
+# `nodelay` a copy with that delay patched to 0, the fair baseline for a server that
+# does not debounce.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH=$(cd "$HERE/../shared/bench" && pwd)
+EDITS=${EDITS:-200}
+TIMEOUT=${TIMEOUT:-60}
+VERSION=${PEER_VERSION:-2.0.0}
+PEER_DIR=${PEER_DIR:-$HOME/.cache/tollgate-bench/peer}
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(100 1000 5000)
+TARGET=${CARGO_TARGET_DIR:-$HERE/target}
+
+echo "building release ..."
+(cd "$HERE" && cargo build --release -q -p tollgate && cargo build --release -q -p tollgate-yaml --example bench)
+TOLLGATE="$TARGET/release/tollgate"
+PARSE_BENCH="$TARGET/release/examples/bench"
+
+# --- the peer, installed as run_peer.sh does, into a directory of our own ----------
+STOCK="$PEER_DIR/node_modules/yaml-language-server"
+NODELAY="$PEER_DIR/node_modules/yaml-language-server-nodelay"
+VARIANTS=()
+if [ "${PEER:-1}" != 0 ]; then
+    installed="$( [ -f "$STOCK/package.json" ] && node -p "require('$STOCK/package.json').version" 2>/dev/null || true)"
+    if [ "$installed" != "$VERSION" ]; then
+        echo "installing yaml-language-server@$VERSION into $PEER_DIR ..."
+        mkdir -p "$PEER_DIR"
+        [ -f "$PEER_DIR/package.json" ] || echo '{"private": true}' >"$PEER_DIR/package.json"
+        npm install --prefix "$PEER_DIR" --no-audit --no-fund --loglevel=error "yaml-language-server@$VERSION"
+        rm -rf "$NODELAY"
+    fi
+    if [ ! -d "$NODELAY" ]; then
+        cp -r "$STOCK" "$NODELAY"
+        js="$(grep -rl 'validationDelayMs = 200' "$NODELAY/out" --include='*.js' | head -n 1 || true)"
+        if [ -n "$js" ]; then
+            sed -i 's/validationDelayMs = 200;/validationDelayMs = 0;/' "$js"
+        else
+            echo "warning: validationDelayMs not found; no nodelay variant" >&2
+            rm -rf "$NODELAY"
+        fi
+    fi
+    VARIANTS=(stock)
+    [ -d "$NODELAY" ] && VARIANTS+=(nodelay)
+fi
+
+server_cmd() {
+    case "$1" in
+        tollgate) echo "$TOLLGATE" lsp ;;
+        stock) echo node "$STOCK/bin/yaml-language-server" --stdio ;;
+        nodelay) echo node "$NODELAY/bin/yaml-language-server" --stdio ;;
+    esac
+}
+
+PEER_SETTINGS="$(python3 -c '
+import json, sys
+print(json.dumps({"yaml": {"validate": True, "schemas": {sys.argv[1]: "pipeline.yaml"},
+    "schemaStore": {"enable": False}, "kubernetesCRDStore": {"enable": False}}}))' "$BENCH/pipeline.schema.json")"
+
+TMP="$(mktemp -d)"
+if [ "${KEEP_TMP:-0}" != 1 ]; then trap 'rm -rf "$TMP"' EXIT; else echo "files kept in $TMP"; fi
+RESULTS="$TMP/results.jsonl"
+FLOORS="$TMP/floors.txt"
+: >"$RESULTS"
+: >"$FLOORS"
+
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $EDITS edits," \
+    "node $(node --version 2>/dev/null || echo -), yaml-language-server $VERSION"
+for size in "${SIZES[@]}"; do
+    dir="$TMP/$size"
+    mkdir -p "$dir"
+    python3 "$BENCH/gen_pipeline.py" --stages "$size" -o "$dir/pipeline.yaml"
+    # The floor: a bare saphyr event loop over the same file (best CPU ms of 10).
+    floor="$("$PARSE_BENCH" "$dir/pipeline.yaml" 10 bare | sed -n 's/.*bare saphyr event loop: *[0-9.]* ms wall, *\([0-9.]*\) ms cpu.*/\1/p')"
+    echo "$size $floor" >>"$FLOORS"
+    if [ ${#VARIANTS[@]} -gt 0 ]; then
+        # As run_peer.sh: the schema must really apply, else the peer's figures mean nothing.
+        mkdir -p "$dir/bad"
+        python3 "$BENCH/gen_pipeline.py" --stages "$size" --violations 3 -o "$dir/bad/pipeline.yaml"
+        # shellcheck disable=SC2046
+        count="$(python3 "$BENCH/lspbench.py" --json --edits 0 --timeout "$TIMEOUT" --root "$dir/bad" \
+            --file "$dir/bad/pipeline.yaml" --settings "$PEER_SETTINGS" -- $(server_cmd stock) |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["open_diagnostics"])')"
+        if [ "$count" -eq 0 ]; then
+            echo "error: the peer reported no diagnostics for an invalid file; its schema is not applied" >&2
+            exit 1
+        fi
+    fi
+    for server in tollgate "${VARIANTS[@]}"; do
+        echo "  $size stages: $server (load $(cut -d' ' -f1 /proc/loadavg)) ..."
+        settings='{}'
+        [ "$server" != tollgate ] && settings="$PEER_SETTINGS"
+        # shellcheck disable=SC2046
+        python3 "$BENCH/lspbench.py" --json --edits "$EDITS" --timeout "$TIMEOUT" --check-edits-applied \
+            --label "$size $server" --root "$dir" --file "$dir/pipeline.yaml" --settings "$settings" \
+            -- $(server_cmd "$server") | python3 -c '
+import json, sys
+r = json.load(sys.stdin); r["load"] = open("/proc/loadavg").read().split()[0]; print(json.dumps(r))' >>"$RESULTS"
+    done
+done
+
+echo
+python3 - "$RESULTS" "$FLOORS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+floors = dict(l.split() for l in open(sys.argv[2]) if l.strip())
+by = {tuple(r["label"].split()): r for r in rows}
+def f(v):
+    return "-" if v is None else (f"{v:,.1f}" if isinstance(v, float) else f"{v:,}")
+head = ["stages", "lines", "server", "init ms", "open ms", "chg p50", "chg p95", "chg max", "RSS MB",
+        "diags", "load", "p95 vs tollgate", "p95 / parse floor"]
+table = [head]
+for r in rows:
+    size, server = r["label"].split()
+    t = by.get((size, "tollgate"))
+    p95 = r.get("change_p95_ms")
+    ratio = "-"
+    if server != "tollgate" and t and t.get("change_p95_ms") and p95:
+        ratio = f"{p95 / t['change_p95_ms']:.1f}x slower"
+    floor = float(floors.get(size, "nan") or "nan")
+    vs_floor = f"{p95 / floor:.2f}x" if p95 and floor == floor and floor > 0 else "-"
+    table.append([size, f(r["file_lines"]), server, f(r["init_ms"]), f(r["open_ms"]), f(r.get("change_p50_ms")),
+                  f(p95), f(r.get("change_max_ms")), f(r["peak_rss_mb"]),
+                  f'{r["open_diagnostics"]}/{r.get("final_diagnostics", "-")}', r["load"], ratio, vs_floor])
+w = [max(len(str(row[i])) for row in table) for i in range(len(head))]
+print("| " + " | ".join(str(c).ljust(w[i]) for i, c in enumerate(table[0])) + " |")
+print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+for row in table[1:]:
+    print("| " + " | ".join(str(c).rjust(w[i]) for i, c in enumerate(row)) + " |")
+print()
+print("bare-parse floor (saphyr event loop, best CPU ms of 10): " +
+      ", ".join(f"{k} stages {float(v):.1f} ms" for k, v in floors.items() if v))
+print("(diags: at open / after the edits; load: 1-minute load average when the run ended)")
+PY

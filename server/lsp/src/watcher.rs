@@ -48,9 +48,11 @@ pub fn start(server: &Server, roots: Vec<PathBuf>) {
         }
     };
     let mut watcher = Watcher { inner, watched: Vec::new() };
+    let started = std::time::Instant::now();
     for r in &roots {
         watcher.add(r);
     }
+    tracing::info!("watching {} root(s) took {:?}", roots.len(), started.elapsed());
     *server.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
     let server = server.clone();
     tokio::spawn(async move {

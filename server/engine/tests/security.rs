@@ -298,8 +298,5 @@ fn repository_config_never_runs_a_command() {
     let _ = tollgate_engine::changes::status_of(&root, Some(&facts), None, "artifacts/prd/prd.md");
     assert!(!found.is_empty());
     assert!(!fsmonitor.exists(), "core.fsmonitor from .git/config was executed");
-    if clean.exists() {
-        // Known hole, not fixed yet: see the report of issue 7 (filter drivers).
-        eprintln!("KNOWN: a clean filter from .git/config was executed by `git status`");
-    }
+    assert!(!clean.exists(), "a clean filter from .git/config was executed");
 }

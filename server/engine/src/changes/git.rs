@@ -20,11 +20,58 @@ const MAX_COMPARE_BYTES: u64 = 16 * 1024 * 1024;
 
 fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
-    // core.fsmonitor in the repository's config is a command `git status` would run:
-    // a workspace file must never make us execute anything.
+    // core.fsmonitor and filter drivers in the repository's config are commands
+    // `git status` and `hash-object` would run: a workspace file must never make
+    // us execute anything, so both are switched off for every call.
     c.arg("-C").arg(dir).args(["-c", "core.fsmonitor=false"]);
+    for name in filter_drivers(dir) {
+        for key in ["clean", "smudge", "process"] {
+            c.arg("-c").arg(format!("filter.{name}.{key}="));
+        }
+        c.arg("-c").arg(format!("filter.{name}.required=false"));
+    }
     c.env("GIT_OPTIONAL_LOCKS", "0").stdin(Stdio::null()).stderr(Stdio::piped());
     c
+}
+
+/// The filter drivers git's configuration names for `dir`, read once per
+/// version of the repository's config file.
+fn filter_drivers(dir: &Path) -> Vec<String> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    type Key = (PathBuf, Option<std::time::SystemTime>);
+    static CACHE: LazyLock<Mutex<HashMap<PathBuf, (Key, Vec<String>)>>> = LazyLock::new(Default::default);
+    // The nearest `.git/config` above (the root may sit below the worktree's top).
+    let config = dir.ancestors().map(|d| d.join(".git/config")).find(|c| c.is_file()).unwrap_or_default();
+    let stamp = std::fs::metadata(&config).and_then(|m| m.modified()).ok();
+    let key = (config, stamp);
+    if let Some((k, names)) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(dir) {
+        if *k == key {
+            return names.clone();
+        }
+    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["config", "--null", "--get-regexp", r"^filter\."])
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    let mut names: Vec<String> = out
+        .map(|o| o.stdout)
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .filter_map(|rec| {
+            let key = String::from_utf8_lossy(rec.split(|&b| b == b'\n').next()?).into_owned();
+            let rest = key.strip_prefix("filter.")?;
+            Some(rest.rsplit_once('.')?.0.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    CACHE.lock().unwrap_or_else(|e| e.into_inner()).insert(dir.to_path_buf(), (key, names.clone()));
+    names
 }
 
 /// Runs git; Some(stdout) on success.

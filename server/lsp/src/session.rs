@@ -312,6 +312,13 @@ impl Session {
         Some(key)
     }
 
+    /// Marks every root for a full changed-path scan.
+    pub fn rescan_all(&mut self) {
+        for state in self.roots.values_mut() {
+            state.scanned = false;
+        }
+    }
+
     /// Roots whose changed paths must be read again from scratch.
     pub fn unscanned_roots(&self) -> Vec<PathBuf> {
         self.roots.iter().filter(|(_, s)| !s.scanned).map(|(k, _)| k.clone()).collect()

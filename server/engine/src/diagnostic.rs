@@ -139,12 +139,28 @@ impl BlockerClass {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
     /// Replace `range` of the diagnostic's own file with `new_text`.
-    Replace { title: String, range: TextRange, new_text: String },
-    ExpandScope { path: String },
-    Quarantine { path: String, stage: String },
-    GrantWrite { stage: String, path: String },
-    ReturnToBuild { stage: String },
-    ArchiveAttempt { stage: String },
+    Replace {
+        title: String,
+        range: TextRange,
+        new_text: String,
+    },
+    ExpandScope {
+        path: String,
+    },
+    Quarantine {
+        path: String,
+        stage: String,
+    },
+    GrantWrite {
+        stage: String,
+        path: String,
+    },
+    ReturnToBuild {
+        stage: String,
+    },
+    ArchiveAttempt {
+        stage: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,8 +19,17 @@ pub const EVIDENCE: &str = ".factory/evidence.jsonl";
 pub const ERROR_LOG: &str = "pipeline/error.log";
 
 /// Governance files: they define the rules, so they are never edit findings.
-pub const GOVERNANCE: &[&str] =
-    &["pipeline.yaml", ".factory/", "policies/", "agents/", "skills/", "pipeline/", ".git/", "artifacts/_failed/", "artifacts/_untrusted/"];
+pub const GOVERNANCE: &[&str] = &[
+    "pipeline.yaml",
+    ".factory/",
+    "policies/",
+    "agents/",
+    "skills/",
+    "pipeline/",
+    ".git/",
+    "artifacts/_failed/",
+    "artifacts/_untrusted/",
+];
 
 /// Control files: never checked as edits.
 pub const CONTROL: &[&str] = &[".git/", ".factory/", "pipeline/", "artifacts/_failed/", "artifacts/_untrusted/"];

@@ -59,7 +59,10 @@ mod tests {
 
     fn edit(l0: u32, c0: u32, l1: u32, c1: u32, text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {
-            range: Some(Range { start: Position { line: l0, character: c0 }, end: Position { line: l1, character: c1 } }),
+            range: Some(Range {
+                start: Position { line: l0, character: c0 },
+                end: Position { line: l1, character: c1 },
+            }),
             range_length: None,
             text: text.to_string(),
         }

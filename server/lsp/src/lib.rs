@@ -5,9 +5,9 @@ mod document;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
-mod proto;
 #[cfg(test)]
 mod props;
+mod proto;
 mod recovery;
 mod session;
 mod stdio;
@@ -72,7 +72,11 @@ impl Server {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             tracing::error!("internal error: {what}");
-            Error { code: tower_lsp_server::jsonrpc::ErrorCode::InternalError, message: format!("tollgate internal error: {what}").into(), data: None }
+            Error {
+                code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
+                message: format!("tollgate internal error: {what}").into(),
+                data: None,
+            }
         })
     }
 

@@ -148,7 +148,9 @@ pub fn check_expectations(args: &[Value], plan: &Plan) -> Result<(), Refusal> {
         let seen = item.get("sha256").and_then(Value::as_str);
         let now = plan.reads.iter().find(|f| f.path == path).and_then(|f| f.sha256.as_deref());
         if now != seen {
-            return Err(Refusal(format!("{path} changed since the diagnostic was computed; nothing was done, look again")));
+            return Err(Refusal(format!(
+                "{path} changed since the diagnostic was computed; nothing was done, look again"
+            )));
         }
     }
     Ok(())
@@ -202,7 +204,14 @@ pub fn workspace_edit(root: &Path, files: &BufferFiles, steps: &[&Step], enc: Po
 }
 
 /// A text edit inside one document, as a workspace edit.
-pub fn single_edit(uri: &Uri, text: &str, index: &LineIndex, range: TextRange, new_text: &str, enc: PositionEncoding) -> lsp::WorkspaceEdit {
+pub fn single_edit(
+    uri: &Uri,
+    text: &str,
+    index: &LineIndex,
+    range: TextRange,
+    new_text: &str,
+    enc: PositionEncoding,
+) -> lsp::WorkspaceEdit {
     let edit = lsp::TextEdit { range: proto::range(text, index, range, enc), new_text: new_text.to_string() };
     lsp::WorkspaceEdit { changes: Some([(uri.clone(), vec![edit])].into_iter().collect()), ..Default::default() }
 }

@@ -216,7 +216,12 @@ impl Session {
         self.sync_root_file(&path, Some(text))
     }
 
-    pub fn change(&mut self, uri: &Uri, version: i32, changes: Vec<lsp::TextDocumentContentChangeEvent>) -> Option<PathBuf> {
+    pub fn change(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        changes: Vec<lsp::TextDocumentContentChangeEvent>,
+    ) -> Option<PathBuf> {
         let enc = self.encoding;
         let doc = self.docs.get_mut(uri)?;
         doc.apply(version, changes, enc);
@@ -294,7 +299,8 @@ impl Session {
             let since = state.snapshot.stage_start_time().map(str::to_string);
             let is_dir = path.is_dir();
             let prefix = format!("{rel}/");
-            let had_children = state.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
+            let had_children =
+                state.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
             if is_dir || had_children {
                 state.disk_changes.retain(|k, _| !k.starts_with(&prefix));
                 for c in changes::changes_under(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
@@ -329,7 +335,13 @@ impl Session {
         self.roots.get(key).map(|s| s.snapshot.clone())
     }
 
-    pub fn scan_done(&mut self, key: &Path, changes: Vec<Change>, git: Option<GitFacts>, baseline: Option<HashSet<String>>) {
+    pub fn scan_done(
+        &mut self,
+        key: &Path,
+        changes: Vec<Change>,
+        git: Option<GitFacts>,
+        baseline: Option<HashSet<String>>,
+    ) {
         if let Some(state) = self.roots.get_mut(key) {
             state.baseline = baseline;
             state.disk_changes = changes.into_iter().map(|c| (c.path.clone(), c)).collect();
@@ -373,7 +385,8 @@ impl Session {
         for (_, rel) in &other_yaml {
             let doc_text = self.docs.values().find(|d| state.root.relative(&d.path).as_deref() == Some(rel.as_str()));
             if let Some(doc) = doc_text {
-                findings.extend(doc.yaml_findings().iter().map(|d| Finding { path: rel.clone(), diagnostic: d.clone() }));
+                findings
+                    .extend(doc.yaml_findings().iter().map(|d| Finding { path: rel.clone(), diagnostic: d.clone() }));
             }
         }
         tollgate_engine::analysis::apply_overrides(&mut findings, &self.overrides);
@@ -477,7 +490,8 @@ impl Session {
 fn against_baseline(baseline: &HashSet<String>, rel: &str, path: &Path) -> Option<Change> {
     match (path.is_file(), baseline.contains(rel)) {
         (true, false) => {
-            let text = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten().unwrap_or_else(|| Arc::from(""));
+            let text =
+                read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten().unwrap_or_else(|| Arc::from(""));
             Change::of_buffer(rel.to_string(), None, &text)
         }
         (false, true) => Some(Change::new(rel.to_string(), tollgate_engine::model::scope::Op::Delete, None)),

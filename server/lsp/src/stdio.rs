@@ -87,7 +87,10 @@ async fn forward_output(
 }
 
 enum Frame {
-    Good { body: Vec<u8>, exit: bool },
+    Good {
+        body: Vec<u8>,
+        exit: bool,
+    },
     /// A JSON-RPC error code and what was wrong.
     Bad(i64, String),
     Eof,
@@ -120,7 +123,8 @@ async fn next_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Frame {
         saw_header = true;
         if let Some((name, value)) = text.split_once(':') {
             if name.trim().eq_ignore_ascii_case("content-length") {
-                length = Some(value.trim().parse::<usize>().map_err(|_| format!("bad Content-Length `{}`", value.trim())));
+                length =
+                    Some(value.trim().parse::<usize>().map_err(|_| format!("bad Content-Length `{}`", value.trim())));
             }
         }
     }

@@ -449,7 +449,8 @@ pub(super) fn single(root: &Root, facts: &GitFacts, rel: &str) -> Option<Option<
         return None;
     }
     let object = facts.object(base, rel);
-    let base_blob = line(run(&root.dir, &["rev-parse", "--verify", "-q", "--end-of-options", &object]).unwrap_or_default());
+    let base_blob =
+        line(run(&root.dir, &["rev-parse", "--verify", "-q", "--end-of-options", &object]).unwrap_or_default());
     let exists = meta.is_ok();
     let mut change = match (base_blob, exists) {
         (None, false) => return Some(None),

@@ -111,7 +111,11 @@ impl<'t> Reader<'t> {
     /// Adds a finding; an empty range (an empty key, item or value) is widened to
     /// one character (SPEC 3: never zero width).
     pub fn push(&mut self, code: Code, range: TextRange, message: String) {
-        let range = if range.is_empty() && !self.text.is_empty() { widen_empty(self.text, range.start as usize) } else { range };
+        let range = if range.is_empty() && !self.text.is_empty() {
+            widen_empty(self.text, range.start as usize)
+        } else {
+            range
+        };
         self.diags.push(Diagnostic::new(code, range, message));
     }
 

@@ -9,8 +9,8 @@ mod apply;
 mod archive;
 pub mod error_log;
 mod expand_scope;
-mod grant_write;
 mod fs_ops;
+mod grant_write;
 mod json;
 mod paths;
 mod plan;
@@ -26,8 +26,8 @@ pub use apply::{apply_to_disk, apply_with, begin_apply, Applied};
 pub use archive::plan_archive_attempt;
 pub use error_log::{parse_error_log, Block, PathRef, Report};
 pub use expand_scope::{plan_expand_scope, ScopeRequest};
-pub use grant_write::{grant_write, Grant};
 pub use fs_ops::{apply_fs_ops, apply_fs_ops_with, Failure, FsDone};
+pub use grant_write::{grant_write, Grant};
 pub use paths::clean_rel;
 pub use plan::{
     apply_edits, sha256_hex, ActionKind, DiskFiles, Env, Files, Fingerprint, Plan, Refusal, Step, TextEdit,

@@ -103,7 +103,11 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         if root.kind_of(&rel) == FileKind::Pipeline {
             let at = proto::offset(&text, &index, p.range.start, enc);
             let stage = state.snapshot.pipeline().and_then(|pl| {
-                pl.stages.iter().filter_map(|st| st.id.as_ref()).find(|id| id.range.touches(at)).map(|id| id.value.clone())
+                pl.stages
+                    .iter()
+                    .filter_map(|st| st.id.as_ref())
+                    .find(|id| id.range.touches(at))
+                    .map(|id| id.value.clone())
             });
             if let Some(stage) = stage {
                 for req in [Request::ReturnToBuild { stage: stage.clone() }, Request::ArchiveAttempt { stage }] {
@@ -126,4 +130,3 @@ fn refusal_title(r: &Request) -> String {
         Request::Quarantine { path, .. } => format!("Quarantine `{path}`"),
     }
 }
-

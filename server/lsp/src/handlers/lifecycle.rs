@@ -6,15 +6,12 @@ use tower_lsp_server::ls_types::*;
 use crate::session::DiagnosticMode;
 use crate::{proto, Server};
 
-pub const COMMANDS: &[&str] = &["tollgate.expandScope", "tollgate.returnToBuild", "tollgate.archiveAttempt", "tollgate.quarantine"];
+pub const COMMANDS: &[&str] =
+    &["tollgate.expandScope", "tollgate.returnToBuild", "tollgate.archiveAttempt", "tollgate.quarantine"];
 
 pub fn initialize(server: &Server, params: InitializeParams) -> Result<InitializeResult> {
     let encoding = proto::negotiate_encoding(&params.capabilities);
-    let pull = params
-        .initialization_options
-        .as_ref()
-        .and_then(|o| o.get("diagnosticMode"))
-        .and_then(|m| m.as_str())
+    let pull = params.initialization_options.as_ref().and_then(|o| o.get("diagnosticMode")).and_then(|m| m.as_str())
         == Some("pull");
     let mut folders: Vec<std::path::PathBuf> =
         params.workspace_folders.iter().flatten().filter_map(|f| proto::path_of(&f.uri)).collect();
@@ -60,7 +57,10 @@ pub fn initialize(server: &Server, params: InitializeParams) -> Result<Initializ
                 code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
                 ..Default::default()
             })),
-            document_link_provider: Some(DocumentLinkOptions { resolve_provider: Some(false), work_done_progress_options: Default::default() }),
+            document_link_provider: Some(DocumentLinkOptions {
+                resolve_provider: Some(false),
+                work_done_progress_options: Default::default(),
+            }),
             execute_command_provider: Some(ExecuteCommandOptions {
                 commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                 ..Default::default()

@@ -37,7 +37,12 @@ pub async fn rescan(server: &Server) {
         let result = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let (changes, git) = snapshot.gather_changes();
-            tracing::info!("changed-path scan of {}: {} paths in {:?}", snapshot.root.dir.display(), changes.len(), started.elapsed());
+            tracing::info!(
+                "changed-path scan of {}: {} paths in {:?}",
+                snapshot.root.dir.display(),
+                changes.len(),
+                started.elapsed()
+            );
             let baseline = (git.is_none() && snapshot.run_is_active()).then(|| changes::listing(&snapshot.root));
             (changes, git, baseline)
         })

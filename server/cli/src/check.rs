@@ -9,9 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tollgate_engine::analysis::Snapshot;
 use tollgate_engine::diagnostic::SeverityOverrides;
-use tollgate_engine::fs_view::DiskFs;
 use tollgate_engine::Severity;
 
 use crate::output::{self, Sources};
@@ -46,20 +44,10 @@ pub fn run(args: Args) -> ExitCode {
         Ok(o) => o,
         Err(e) => return crate::fail(2, &e),
     };
-    let root = match crate::find_root(args.dir) {
-        Ok(r) => r,
-        Err(e) => return crate::fail(2, &e),
+    let (snapshot, findings) = match crate::analyze_dir(args.dir, &overrides) {
+        Ok(done) => done,
+        Err(code) => return code,
     };
-    let (snapshot, read_errors) = Snapshot::load(root);
-    if !read_errors.is_empty() {
-        for e in &read_errors {
-            eprintln!("tollgate: {}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message);
-        }
-        return ExitCode::from(2);
-    }
-    let (changes, git) = snapshot.gather_changes();
-    let fs = DiskFs::new(&snapshot.root.dir);
-    let findings = snapshot.analyze(&fs, &changes, git.as_ref(), &overrides);
 
     let mut sources = Sources::new(&snapshot.root.dir);
     let l = &snapshot.root.layout;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use tollgate_engine::analysis::Snapshot;
 use tollgate_engine::diagnostic::{Fix, SeverityOverrides};
-use tollgate_engine::fs_view::DiskFs;
 use tollgate_engine::model::pipeline::DEFAULT_MAX_ATTEMPTS;
 use tollgate_engine::{Code, Finding, Severity};
 
@@ -104,20 +103,10 @@ fn blocker_next(f: &Finding, line: u32) -> String {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let root = match crate::find_root(args.dir) {
-        Ok(r) => r,
-        Err(e) => return crate::fail(2, &e),
+    let (snapshot, findings) = match crate::analyze_dir(args.dir, &SeverityOverrides::default()) {
+        Ok(done) => done,
+        Err(code) => return code,
     };
-    let (snapshot, read_errors) = Snapshot::load(root);
-    if !read_errors.is_empty() {
-        for e in &read_errors {
-            eprintln!("tollgate: {}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message);
-        }
-        return ExitCode::from(2);
-    }
-    let (changes, git) = snapshot.gather_changes();
-    let fs = DiskFs::new(&snapshot.root.dir);
-    let findings = snapshot.analyze(&fs, &changes, git.as_ref(), &SeverityOverrides::default());
     let report = report(&snapshot, &findings);
     match args.format {
         StatusFormat::Json => output::emit(&format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default())),

@@ -462,3 +462,23 @@ fn an_event_for_the_root_folder_itself_invents_nothing() {
         s.shutdown_and_exit();
     }
 }
+
+/// Outside git, a file the run wrote before the server started is a change at the
+/// first scan; removing it (a quarantine moves it away) restores the picture and
+/// must not be reported as a deletion outside the permissions.
+#[test]
+fn removing_a_file_the_run_wrote_outside_git_leaves_no_finding() {
+    let p = Project::example();
+    for (rel, _) in p.snapshot().iter().filter(|(k, _)| !k.ends_with('/')) {
+        support::set_old_mtime(&p.path(rel));
+    }
+    std::fs::write(p.path("artifacts/prd/sneaky.md"), "# Sneaky\n").unwrap();
+    let mut s = TestServer::builder().root(&p.root).encoding(Enc::Utf16).dynamic_watch(true).start();
+    s.wait_for_watch_registration();
+    wait_unauthorized(&mut s, &p, "artifacts/prd/sneaky.md");
+    s.remove_file(&p.path("artifacts/prd/sneaky.md"));
+    s.wait_for_latest(&p.uri("artifacts/prd/sneaky.md"), |pb| pb.diagnostics.is_empty());
+    s.wait_for_latest(&p.uri("pipeline.yaml"), |pb| !pb.has("stage-summary"));
+    assert_no_edit_findings(&mut s, &p, "after the removal");
+    s.shutdown_and_exit();
+}

@@ -43,7 +43,16 @@ pub async fn rescan(server: &Server) {
                 changes.len(),
                 started.elapsed()
             );
-            let baseline = (git.is_none() && snapshot.run_is_active()).then(|| changes::listing(&snapshot.root));
+            // Only files untouched since the stage started are what was there before
+            // it: removing one the run wrote (a quarantine, say) deletes nothing. (Birth
+            // times are not on every file system, so a creation may read as a change.)
+            let baseline = (git.is_none() && snapshot.run_is_active()).then(|| {
+                let mut files = changes::listing(&snapshot.root);
+                for c in &changes {
+                    files.remove(&c.path);
+                }
+                files
+            });
             (changes, git, baseline)
         })
         .await;

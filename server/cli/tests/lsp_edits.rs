@@ -114,8 +114,11 @@ fn stage_summary_sits_on_the_current_stage_id() {
             s.write_file(&p.path(rel), "x\n");
         }
         let uri = p.uri("pipeline.yaml");
+        // The four writes arrive as separate events: wait for the picture after the last.
         let pb = s.wait_for_latest(&uri, |pb| {
-            pb.with_code("stage-summary").first().is_some_and(|d| d["message"].as_str().unwrap().contains("3 files"))
+            pb.with_code("stage-summary")
+                .first()
+                .is_some_and(|d| d["message"].as_str().unwrap().ends_with("4 outside the scope"))
         });
         let d = pb.one("stage-summary");
         let text = p.read("pipeline.yaml");

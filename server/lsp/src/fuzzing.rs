@@ -11,5 +11,5 @@ use crate::Server;
 /// A fresh server, as `run_stdio` builds it: send it requests with
 /// `tower_service::Service::call`, answer its own requests on the socket.
 pub fn service() -> (LspService<Server>, ClientSocket) {
-    LspService::new(|client| Server::new(client, Arc::new(AtomicBool::new(false))))
+    LspService::new(|client| Server::new(client, Arc::new(AtomicBool::new(false)), None))
 }

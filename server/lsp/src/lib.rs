@@ -32,6 +32,9 @@ pub struct State {
     publish_lock: tokio::sync::Mutex<()>,
     shutdown: Arc<AtomicBool>,
     watcher: Mutex<Option<watcher::Watcher>>,
+    /// Where publishes go as ready frames (None in-process, e.g. under the fuzzer:
+    /// then through the client).
+    frames: Option<stdio::Frames>,
     caps: Mutex<ClientCapabilities>,
 }
 
@@ -46,7 +49,7 @@ impl std::ops::Deref for Server {
 }
 
 impl Server {
-    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
+    fn new(client: Client, shutdown: Arc<AtomicBool>, frames: Option<stdio::Frames>) -> Self {
         Server(Arc::new(State {
             client,
             session: Arc::default(),
@@ -54,6 +57,7 @@ impl Server {
             shutdown,
             watcher: Mutex::new(None),
             caps: Mutex::default(),
+            frames,
         }))
     }
 
@@ -91,7 +95,19 @@ impl Server {
                 continue;
             }
             for (uri, version, diags) in batch.items {
-                self.client.publish_diagnostics(uri, diags, version).await;
+                match &self.frames {
+                    Some(frames) => {
+                        let note = PublishNote {
+                            jsonrpc: "2.0",
+                            method: "textDocument/publishDiagnostics",
+                            params: PublishParams { uri: &uri, diagnostics: &diags, version },
+                        };
+                        if let Ok(body) = serde_json::to_vec(&note) {
+                            let _ = frames.send(body);
+                        }
+                    }
+                    None => self.client.publish_diagnostics(uri, diags, version).await,
+                }
             }
         }
     }
@@ -168,6 +184,21 @@ impl LanguageServer for Server {
     }
 }
 
+#[derive(serde::Serialize)]
+struct PublishNote<'a> {
+    jsonrpc: &'static str,
+    method: &'static str,
+    params: PublishParams<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct PublishParams<'a> {
+    uri: &'a Uri,
+    diagnostics: &'a [Diagnostic],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+}
+
 /// Serves LSP over stdin/stdout until `exit`, then ends the process at once
 /// (stdin may stay open: a blocked read must not keep us alive).
 pub fn run_stdio() {
@@ -181,8 +212,8 @@ pub fn run_stdio() {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     runtime.block_on(async move {
-        let (input, output) = stdio::transport(tokio::io::stdin(), tokio::io::stdout(), flag.clone());
-        let (service, socket) = LspService::new(move |client| Server::new(client, flag));
+        let (input, output, frames) = stdio::transport(tokio::io::stdin(), tokio::io::stdout(), flag.clone());
+        let (service, socket) = LspService::new(move |client| Server::new(client, flag, Some(frames)));
         tower_lsp_server::Server::new(input, output, socket).serve(service).await;
     });
     // LSP: exit code 0 after a shutdown request, 1 otherwise.

@@ -23,14 +23,19 @@ const MAX_HEADER_LINE: u64 = 8 * 1024;
 
 /// Wires the server between `input` and `output`: returns the ends that
 /// tower-lsp-server reads from and writes to.
+/// Frames written straight to the output, beside the server's own (publishes,
+/// serialized once from their typed form rather than through `serde_json::Value`).
+pub type Frames = tokio::sync::mpsc::UnboundedSender<Vec<u8>>;
+
 pub fn transport(
     input: impl AsyncRead + Unpin + Send + 'static,
     output: impl AsyncWrite + Unpin + Send + 'static,
     shutdown: Arc<AtomicBool>,
-) -> (DuplexStream, DuplexStream) {
+) -> (DuplexStream, DuplexStream, Frames) {
     let (mut to_server, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
     let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let frames = errors_tx.clone();
     tokio::spawn(forward_output(from_server, errors_rx, output));
     tokio::spawn(async move {
         let mut reader = BufReader::new(input);
@@ -56,7 +61,34 @@ pub fn transport(
         drop(to_server);
         end_soon(shutdown, Duration::from_secs(1));
     });
-    (server_in, server_out)
+    (server_in, server_out, frames)
+}
+
+/// One frame of the server's own output: trusted, so not parsed again (a
+/// 5,000-stage pipeline's diagnostics are megabytes on every keystroke).
+async fn own_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<Vec<u8>> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            if length.is_some() {
+                break;
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(body)
 }
 
 /// Copies the server's frames to `output` whole, with our error replies between them.
@@ -69,9 +101,9 @@ async fn forward_output(
     let mut errors_open = true;
     loop {
         let body = tokio::select! {
-            frame = next_frame(&mut reader) => match frame {
-                Frame::Good { body, .. } => body,
-                _ => break,
+            frame = own_frame(&mut reader) => match frame {
+                Some(body) => body,
+                None => break,
             },
             error = errors.recv(), if errors_open => match error {
                 Some(body) => body,

@@ -323,31 +323,13 @@ impl Snapshot {
 }
 
 /// Syntax and duplicate-key findings of a YAML or JSON file the root does not model.
-pub fn check_other_yaml(text: &str) -> Vec<Diagnostic> {
+pub fn check_other_yaml(rel: &str, text: &str) -> Vec<Diagnostic> {
     let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
-    let syntax = parsed.errors.iter().map(|e| Diagnostic::new(Code::YamlSyntax, e.range, e.message.clone()));
-    let dups = parsed.duplicate_keys.iter().map(|d| {
-        Diagnostic::new(
-            Code::DuplicateKey,
-            d.range,
-            format!("key `{}` is repeated in this mapping; the first one counts", d.key),
-        )
-    });
-    syntax.chain(dups).collect()
+    crate::model::schema::syntax_findings(text, &parsed, rel)
 }
 
 pub fn apply_overrides(findings: &mut Vec<Finding>, overrides: &SeverityOverrides) {
-    if overrides.0.is_empty() {
-        return;
-    }
-    findings.retain_mut(|f| match overrides.0.get(&f.diagnostic.code) {
-        None => true,
-        Some(None) => false,
-        Some(Some(sev)) => {
-            f.diagnostic.severity = *sev;
-            true
-        }
-    });
+    findings.retain_mut(|f| overrides.adjust(&mut f.diagnostic));
 }
 
 /// Stable order: by path, then position, then code.

@@ -238,17 +238,19 @@ impl SeverityOverrides {
 
     /// Applies the overrides; findings of codes set to `off` are dropped.
     pub fn apply(&self, diags: &mut Vec<Diagnostic>) {
-        if self.0.is_empty() {
-            return;
-        }
-        diags.retain_mut(|d| match self.0.get(&d.code) {
+        diags.retain_mut(|d| self.adjust(d));
+    }
+
+    /// Sets `d`'s severity as overridden; false when its code is `off`.
+    pub fn adjust(&self, d: &mut Diagnostic) -> bool {
+        match self.0.get(&d.code) {
             None => true,
             Some(None) => false,
             Some(Some(sev)) => {
                 d.severity = *sev;
                 true
             }
-        });
+        }
     }
 }
 

@@ -84,6 +84,7 @@ mod tests {
 impl Document {
     /// Syntax and duplicate-key findings of this version (a YAML or JSON buffer).
     pub fn yaml_findings(&self) -> &[tollgate_engine::Diagnostic] {
-        self.yaml_findings.get_or_init(|| tollgate_engine::analysis::check_other_yaml(&self.text))
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.yaml_findings.get_or_init(|| tollgate_engine::analysis::check_other_yaml(&name, &self.text))
     }
 }

@@ -66,7 +66,6 @@ pub struct RootState {
     /// batch includes them, so a change is answered even when its own batch is
     /// superseded by a newer one.
     pub pending: HashSet<Uri>,
-    pub findings: Vec<Finding>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +150,6 @@ impl Session {
                     scanned: false,
                     baseline: None,
                     pending: HashSet::new(),
-                    findings: Vec::new(),
                 },
             );
         }
@@ -209,7 +207,7 @@ impl Session {
 
     pub fn open(&mut self, uri: Uri, version: i32, text: String) -> Option<PathBuf> {
         let path = proto::path_of(&uri)?;
-        let disk = read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten();
+        let disk = read_abs(&path).ok().flatten();
         let doc = Document::new(path.clone(), version, text, disk);
         let text = doc.text.clone();
         self.docs.insert(uri, doc);
@@ -232,7 +230,7 @@ impl Session {
     pub fn close(&mut self, uri: &Uri) -> Option<PathBuf> {
         let doc = self.docs.remove(uri)?;
         // The root's file goes back to what is on disk.
-        let disk = read_text(Path::new("/"), &doc.path.to_string_lossy()).ok().flatten();
+        let disk = read_abs(&doc.path).ok().flatten();
         self.sync_root_file(&doc.path, disk).or_else(|| Some(doc.path.clone()))
     }
 
@@ -256,7 +254,7 @@ impl Session {
 
     /// A file changed on disk (created, changed or deleted). Updates only what it touches.
     pub fn file_changed(&mut self, path: &Path) -> Option<PathBuf> {
-        let read = read_text(Path::new("/"), &path.to_string_lossy());
+        let read = read_abs(path);
         let unreadable = read.as_ref().err().cloned();
         let disk = read.ok().flatten();
         for doc in self.docs.values_mut().filter(|d| d.path == path) {
@@ -364,10 +362,10 @@ impl Session {
         // Buffers that differ from the disk are changes too, and win over the disk's view.
         let mut all: BTreeMap<String, Change> = state.disk_changes.clone();
         let mut other_yaml = Vec::new();
-        for (uri, doc) in &self.docs {
+        for doc in self.docs.values() {
             let Some(rel) = state.root.relative(&doc.path) else { continue };
             if state.root.kind_of(&rel) == FileKind::OtherYaml {
-                other_yaml.push((uri.clone(), rel.clone()));
+                other_yaml.push((rel.clone(), doc));
             }
             if root::is_control(&rel) || !doc.is_dirty() {
                 continue;
@@ -382,14 +380,16 @@ impl Session {
         }
         let changes: Vec<Change> = all.into_values().collect();
         let mut findings = state.snapshot.analyze(&state.fs, &changes, state.git.as_ref(), &self.overrides);
-        for (_, rel) in &other_yaml {
-            let doc_text = self.docs.values().find(|d| state.root.relative(&d.path).as_deref() == Some(rel.as_str()));
-            if let Some(doc) = doc_text {
-                findings
-                    .extend(doc.yaml_findings().iter().map(|d| Finding { path: rel.clone(), diagnostic: d.clone() }));
+        // Open YAML buffers the root does not model: syntax only (`analyze` applied
+        // the overrides to its own findings already).
+        for (rel, doc) in other_yaml {
+            for d in doc.yaml_findings() {
+                let mut d = d.clone();
+                if self.overrides.adjust(&mut d) {
+                    findings.push(Finding { path: rel.clone(), diagnostic: d });
+                }
             }
         }
-        tollgate_engine::analysis::apply_overrides(&mut findings, &self.overrides);
 
         // Group by file and convert with that file's text.
         let mut by_path: BTreeMap<&str, Vec<&tollgate_engine::Diagnostic>> = BTreeMap::new();
@@ -441,7 +441,6 @@ impl Session {
             }
         }
         state.published = now_published;
-        state.findings = findings;
         Batch { key: key.to_path_buf(), generation, items }
     }
 
@@ -490,13 +489,18 @@ impl Session {
 fn against_baseline(baseline: &HashSet<String>, rel: &str, path: &Path) -> Option<Change> {
     match (path.is_file(), baseline.contains(rel)) {
         (true, false) => {
-            let text =
-                read_text(Path::new("/"), &path.to_string_lossy()).ok().flatten().unwrap_or_else(|| Arc::from(""));
+            let text = read_abs(path).ok().flatten().unwrap_or_else(|| Arc::from(""));
             Change::of_buffer(rel.to_string(), None, &text)
         }
         (false, true) => Some(Change::new(rel.to_string(), tollgate_engine::model::scope::Op::Delete, None)),
         _ => None,
     }
+}
+
+/// Reads a file by its absolute path (`read_text` joins a root and a relative path).
+fn read_abs(path: &Path) -> Result<Option<Arc<str>>, String> {
+    let (dir, name) = (path.parent().unwrap_or(Path::new("/")), path.file_name().unwrap_or_default());
+    read_text(dir, &name.to_string_lossy())
 }
 
 /// What decides the disk picture: whether a run is active, its stage, and the base.

@@ -64,23 +64,30 @@ pub fn item_range(text: &str, node: &Node) -> TextRange {
     node.range
 }
 
+/// `yaml-syntax` and `duplicate-key` findings of a parse: the same words for
+/// every YAML or JSON file, modelled or not. `what` names the file.
+pub fn syntax_findings(text: &str, parsed: &tollgate_yaml::Parsed, what: &str) -> Vec<Diagnostic> {
+    let syntax = parsed
+        .errors
+        .iter()
+        .map(|e| Diagnostic::new(Code::YamlSyntax, e.range, format!("syntax error in {what}: {}", e.message)));
+    let dups = parsed.duplicate_keys.iter().map(|d| {
+        let line = line_of(text, d.first.start);
+        Diagnostic::new(
+            Code::DuplicateKey,
+            d.range,
+            format!("key `{}` is repeated in this mapping (first on line {line}); keys must be unique and the first one counts", d.key),
+        )
+    });
+    syntax.chain(dups).collect()
+}
+
 impl<'t> Reader<'t> {
     /// Parses `text` and returns its root mapping, or None (with a finding) when the
     /// text has no usable document. `what` names the file in messages.
     pub fn open(text: &'t str, what: &str) -> (Self, Option<Node>) {
         let parsed = tollgate_yaml::parse(text, &Limits::default());
-        let mut r = Reader { text, diags: Vec::new() };
-        for e in &parsed.errors {
-            r.diags.push(Diagnostic::new(Code::YamlSyntax, e.range, format!("syntax error in {what}: {}", e.message)));
-        }
-        for d in &parsed.duplicate_keys {
-            let line = line_of(text, d.first.start);
-            r.diags.push(Diagnostic::new(
-                Code::DuplicateKey,
-                d.range,
-                format!("key `{}` is repeated in this mapping (first on line {line}); keys must be unique and the first one counts", d.key),
-            ));
-        }
+        let mut r = Reader { text, diags: syntax_findings(text, &parsed, what) };
         if !parsed.errors.is_empty() {
             return (r, None);
         }

@@ -16,21 +16,11 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
     let uri = p.text_document.uri;
     let actions = server.with_session(|s| {
         let mut out: Vec<CodeActionOrCommand> = Vec::new();
-        let Some(path) = proto::path_of(&uri) else { return out };
-        let Some(key) = s.root_for(&path) else { return out };
+        let Some(super::Doc { key, rel, text, index }) = super::locate(s, &uri) else { return out };
         let enc = s.encoding;
         let Some(state) = s.roots.get(&key) else { return out };
         let root = state.root.clone();
         let files = BufferFiles::new(s, &root);
-        let rel = root.relative(&path).unwrap_or_default();
-        let (text, index) = match s.docs.get(&uri) {
-            Some(d) => (d.text.clone(), d.index.clone()),
-            None => {
-                let t = state.snapshot.text(&rel).unwrap_or_else(|| std::sync::Arc::from(""));
-                let i = tollgate_engine::LineIndex::new(&t);
-                (t, i)
-            }
-        };
         let mut seen = Vec::new();
         let mut recovery_action = |request: Request, diags: Vec<Diagnostic>, out: &mut Vec<CodeActionOrCommand>| {
             if seen.contains(&request) {

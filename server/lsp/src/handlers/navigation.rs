@@ -8,32 +8,8 @@ use tollgate_engine::LineIndex;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
-use crate::session::Session;
+use super::{locate, Doc};
 use crate::{proto, Server};
-
-/// What a request needs: the root's key, the document's root-relative path, its text.
-struct Doc {
-    key: std::path::PathBuf,
-    rel: String,
-    text: Arc<str>,
-    index: LineIndex,
-}
-
-fn locate(s: &mut Session, uri: &Uri) -> Option<Doc> {
-    let path = proto::path_of(uri)?;
-    let key = s.root_for(&path)?;
-    let state = s.roots.get(&key)?;
-    let rel = state.root.relative(&path)?;
-    let (text, index) = match s.docs.get(uri) {
-        Some(d) => (d.text.clone(), d.index.clone()),
-        None => {
-            let t = state.snapshot.text(&rel)?;
-            let i = LineIndex::new(&t);
-            (t, i)
-        }
-    };
-    Some(Doc { key, rel, text, index })
-}
 
 pub fn hover(server: &Server, p: HoverParams) -> Result<Option<Hover>> {
     let uri = p.text_document_position_params.text_document.uri;

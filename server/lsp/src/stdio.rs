@@ -36,7 +36,7 @@ pub fn transport(
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
     let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     let frames = errors_tx.clone();
-    tokio::spawn(forward_output(from_server, errors_rx, output));
+    tokio::spawn(forward_output(from_server, errors_tx.clone(), errors_rx, output));
     tokio::spawn(async move {
         let mut reader = BufReader::new(input);
         loop {
@@ -91,25 +91,25 @@ async fn own_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<Ve
     Some(body)
 }
 
-/// Copies the server's frames to `output` whole, with our error replies between them.
+/// Copies the server's frames to `output`, with our own frames (error replies,
+/// publishes) between them. A reader task feeds the server's frames into the same
+/// queue: reading a frame is not cancellation-safe, so it must never race in a
+/// `select!` (a lost half-frame would corrupt the stream).
 async fn forward_output(
     from_server: DuplexStream,
-    mut errors: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    queue: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
+    mut frames: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
     mut output: impl AsyncWrite + Unpin,
 ) {
-    let mut reader = BufReader::new(from_server);
-    let mut errors_open = true;
-    loop {
-        let body = tokio::select! {
-            frame = own_frame(&mut reader) => match frame {
-                Some(body) => body,
-                None => break,
-            },
-            error = errors.recv(), if errors_open => match error {
-                Some(body) => body,
-                None => { errors_open = false; continue; }
-            },
-        };
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(from_server);
+        while let Some(body) = own_frame(&mut reader).await {
+            if queue.send(body).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(body) = frames.recv().await {
         let head = format!("Content-Length: {}\r\n\r\n", body.len());
         if output.write_all(head.as_bytes()).await.is_err() || output.write_all(&body).await.is_err() {
             break;

@@ -2,51 +2,13 @@
 //! 2 on a usage error, on a DIR with no factory root and on an unreadable
 //! file; `--severity` overrides; which root a DIR belongs to.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{copy_dir, edit, fixtures, git_commit, write};
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn edit(root: &Path, rel: &str, from: &str, to: &str) {
-    let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    assert!(text.contains(from), "{rel} holds {from:?}");
-    write(root, rel, text.replace(from, to));
-}
-
-fn git_commit(root: &Path) {
-    for args in [&["init", "-q"][..], &["add", "-A"], &["commit", "-qm", "fixture"]] {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(root)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-}
 
 /// The bundled example (the real fixture, agents, an active run of `code`, a
 /// scope with `*.md`), committed, so only what a test writes is a change.

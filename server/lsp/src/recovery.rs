@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{json, Value};
@@ -19,7 +20,8 @@ use crate::session::Session;
 /// The open buffers of one root over its disk, so plans read what the user sees.
 pub struct BufferFiles {
     pub root: PathBuf,
-    pub buffers: HashMap<String, String>,
+    /// Shared with the documents (code actions build this on every cursor move).
+    pub buffers: HashMap<String, Arc<str>>,
     pub versions: HashMap<String, i32>,
 }
 
@@ -29,7 +31,7 @@ impl BufferFiles {
         let mut versions = HashMap::new();
         for doc in session.docs.values() {
             if let Some(rel) = root.relative(&doc.path) {
-                buffers.insert(rel.clone(), doc.text.to_string());
+                buffers.insert(rel.clone(), doc.text.clone());
                 versions.insert(rel, doc.version);
             }
         }
@@ -40,7 +42,7 @@ impl BufferFiles {
 impl Files for BufferFiles {
     fn read(&self, rel: &str) -> Result<Option<String>, String> {
         match self.buffers.get(rel) {
-            Some(text) => Ok(Some(text.clone())),
+            Some(text) => Ok(Some(text.to_string())),
             None => recovery::DiskFiles { root: &self.root }.read(rel),
         }
     }

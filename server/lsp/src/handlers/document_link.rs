@@ -9,13 +9,11 @@ use crate::{proto, Server};
 pub fn document_link(server: &Server, p: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
     let uri = p.text_document.uri;
     let links = server.with_session(|s| {
-        let path = proto::path_of(&uri)?;
-        let key = s.root_for(&path)?;
-        let root = s.roots.get(&key)?.root.clone();
-        if root.relative(&path)? != root.layout.error_log {
+        let doc = super::locate(s, &uri)?;
+        let root = s.roots.get(&doc.key)?.root.clone();
+        if doc.rel != root.layout.error_log {
             return None;
         }
-        let doc = s.docs.get(&uri)?;
         let links = parse_error_log(&doc.text)
             .iter()
             .flat_map(|b| b.paths.iter())

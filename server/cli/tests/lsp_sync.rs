@@ -395,3 +395,37 @@ fn two_workspace_folders_two_roots() {
     let _: Value = Value::Null;
     s.shutdown_and_exit();
 }
+
+/// `initializationOptions: {"diagnosticMode": "pull"}`: the server advertises a
+/// diagnostic provider, pushes nothing, and answers `textDocument/diagnostic`
+/// with the same findings for the current text.
+#[test]
+fn pull_mode_answers_pulls_and_pushes_nothing() {
+    let p = Project::agent_app_factory();
+    let mut s = TestServer::builder()
+        .root(&p.root)
+        .encoding(Enc::Utf16)
+        .init_options(json!({"diagnosticMode": "pull"}))
+        .start();
+    assert_eq!(s.init_result["capabilities"]["diagnosticProvider"]["identifier"], "tollgate");
+    let uri = p.uri("pipeline.yaml");
+    s.open(&uri);
+    let pull = |s: &mut TestServer| {
+        let r = s.request("textDocument/diagnostic", json!({"textDocument": {"uri": uri}})).unwrap();
+        assert_eq!(r["kind"], "full");
+        let mut codes: Vec<String> =
+            r["items"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()).collect();
+        codes.sort();
+        codes
+    };
+    let codes = pull(&mut s);
+    assert_eq!(codes.iter().filter(|c| *c == "output-outside-permissions").count(), 4, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| *c == "agent-not-found").count(), 7, "{codes:?}");
+    // An edit is seen by the next pull: `retyr` is not an action.
+    let text = p.read("pipeline.yaml");
+    let (at, _) = find(&text, "action: pause", 0);
+    s.change(&uri, 2, vec![(range(&text, (at + 8, at + 13), Enc::Utf16), "retyr".to_string())]);
+    assert!(pull(&mut s).contains(&"invalid-value".to_string()));
+    assert!(s.all_publishes().is_empty(), "pull mode pushed diagnostics");
+    s.shutdown_and_exit();
+}

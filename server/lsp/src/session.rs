@@ -306,7 +306,7 @@ impl Session {
                 }
             } else {
                 let change = changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel)
-                    .or_else(|| against_baseline(state.baseline.as_ref()?, &rel, path));
+                    .or_else(|| changes::against_baseline(state.baseline.as_ref()?, &rel, path));
                 match change {
                     Some(c) => state.disk_changes.insert(rel, c),
                     None => state.disk_changes.remove(&rel),
@@ -481,19 +481,6 @@ impl Session {
         let key = self.root_for(&path).unwrap_or(path);
         let batch = self.analyze(&key, Some(uri));
         batch.items.into_iter().find(|(u, _, _)| u == uri).map(|(_, _, d)| d).unwrap_or_default()
-    }
-}
-
-/// Outside git, a file that appeared since the first scan (whatever its mtime)
-/// is a creation, and one that disappeared is a deletion.
-fn against_baseline(baseline: &HashSet<String>, rel: &str, path: &Path) -> Option<Change> {
-    match (path.is_file(), baseline.contains(rel)) {
-        (true, false) => {
-            let text = read_abs(path).ok().flatten().unwrap_or_else(|| Arc::from(""));
-            Change::of_buffer(rel.to_string(), None, &text)
-        }
-        (false, true) => Some(Change::new(rel.to_string(), tollgate_engine::model::scope::Op::Delete, None)),
-        _ => None,
     }
 }
 

@@ -99,6 +99,26 @@ pub fn listing(root: &Root) -> std::collections::HashSet<String> {
     walk::files(&root.dir).into_iter().collect()
 }
 
+/// Outside git, against the `listing` of a first scan (files untouched since the
+/// stage started): a file that appeared since is a creation, whatever its mtime
+/// (a move keeps it), and one that disappeared is a deletion. `path` is `rel`'s
+/// absolute path.
+pub fn against_baseline(
+    baseline: &std::collections::HashSet<String>,
+    rel: &str,
+    path: &std::path::Path,
+) -> Option<Change> {
+    match (path.is_file(), baseline.contains(rel)) {
+        (true, false) => {
+            // Only the first line is marked: read just that (never a FIFO, never megabytes).
+            let head = git::read_head(path).unwrap_or_default();
+            Change::of_buffer(rel.to_string(), None, &String::from_utf8_lossy(&head))
+        }
+        (false, true) => Some(Change::new(rel.to_string(), Op::Delete, None)),
+        _ => None,
+    }
+}
+
 /// Re-checks one root-relative file after a file-watch event: its change, or
 /// None when it no longer differs (or is ignored, or outside git was not
 /// modified after `since`; a deletion cannot be seen outside git).

@@ -13,6 +13,7 @@ use crate::changes::{Change, GitFacts};
 use crate::checks::{self, Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Finding, SeverityOverrides};
 use crate::fs_view::FsView;
+use crate::model::pipeline::{Facets, Stage, StageEdit};
 use crate::model::{evidence, matrix, pipeline, scope, state, Loaded};
 use crate::root::Root;
 
@@ -102,6 +103,11 @@ pub struct Snapshot {
     /// Where the current pipeline text's stage items lie (None when it has no block
     /// list of stages or no model): lets `set` re-read only the item an edit is in.
     pipeline_layout: Option<Arc<pipeline::Layout>>,
+    /// Counts the pipeline's replacements; with `last_edit`, lets an analysis tell
+    /// whether the pipeline changed since the previous one by a single stage edit.
+    pipeline_gen: u64,
+    /// The latest replacement, when it re-read one stage in place: (generation, edit).
+    last_edit: Option<(u64, pipeline::StageEdit)>,
 }
 
 /// Why a file could not be read.
@@ -135,7 +141,17 @@ pub fn read_text(root: &Path, rel: &str) -> Result<Option<Arc<str>>, String> {
 
 impl Snapshot {
     pub fn empty(root: Root) -> Self {
-        Snapshot { root, pipeline: None, matrix: None, state: None, scope: None, evidence: None, pipeline_layout: None }
+        Snapshot {
+            root,
+            pipeline: None,
+            matrix: None,
+            state: None,
+            scope: None,
+            evidence: None,
+            pipeline_layout: None,
+            pipeline_gen: 0,
+            last_edit: None,
+        }
     }
 
     /// Loads every known file of the root from disk. Unreadable files are returned
@@ -187,7 +203,11 @@ impl Snapshot {
         let diag =
             Diagnostic::new(code, tollgate_text::TextRange::empty(0), format!("{rel} cannot be read: {message}"));
         match kind {
-            FileKind::Pipeline => put(&mut self.pipeline, rel, diag),
+            FileKind::Pipeline => {
+                self.pipeline_gen += 1;
+                self.last_edit = None;
+                put(&mut self.pipeline, rel, diag)
+            }
             FileKind::Matrix => put(&mut self.matrix, rel, diag),
             FileKind::State => put(&mut self.state, rel, diag),
             FileKind::Scope => put(&mut self.scope, rel, diag),
@@ -199,6 +219,8 @@ impl Snapshot {
     /// Replaces the pipeline's text. An edit inside one stage item re-reads only that
     /// item (see `pipeline::plan`); the result is the same as a full load.
     fn set_pipeline(&mut self, rel: &str, text: Option<Arc<str>>) {
+        self.pipeline_gen += 1;
+        self.last_edit = None;
         let Some(text) = text else {
             self.pipeline = None;
             self.pipeline_layout = None;
@@ -219,7 +241,7 @@ impl Snapshot {
                 diagnostics: shared.diagnostics.clone(),
             });
             let layout = Arc::make_mut(self.pipeline_layout.as_mut().expect("layout"));
-            pipeline::apply(plan, &mut loaded, layout, text);
+            self.last_edit = pipeline::apply(plan, &mut loaded, layout, text).map(|e| (self.pipeline_gen, e));
             self.pipeline = Some(Slot { current: Arc::new(loaded), last_good: None });
             return;
         }
@@ -272,7 +294,19 @@ impl Snapshot {
         git: Option<&GitFacts>,
         overrides: &SeverityOverrides,
     ) -> Vec<Finding> {
-        let ctx = Context {
+        let ctx = self.context(fs, changes, git);
+        let mut sink = Sink::default();
+        checks::run_all(&ctx, &mut sink);
+        let mut findings = self.drop_stale(sink.findings);
+        own(&self.pipeline, &mut findings);
+        self.own_of_others(&mut findings);
+        apply_overrides(&mut findings, overrides);
+        sort(&mut findings);
+        findings
+    }
+
+    fn context<'a>(&'a self, fs: &'a dyn FsView, changes: &'a [Change], git: Option<&'a GitFacts>) -> Context<'a> {
+        Context {
             root: &self.root.dir,
             pipeline: self.pipeline.as_ref().map(Slot::for_checks),
             matrix: self.matrix.as_ref().map(Slot::for_checks),
@@ -282,12 +316,12 @@ impl Snapshot {
             fs,
             changes: if self.run_is_active() { changes } else { &[] },
             git,
-        };
-        let mut sink = Sink::default();
-        checks::run_all(&ctx, &mut sink);
+        }
+    }
 
-        // Findings placed in a file whose current text does not parse would point
-        // into an older text: drop them; that file shows its syntax error instead.
+    /// Findings placed in a file whose current text does not parse would point
+    /// into an older text: drop them; that file shows its syntax error instead.
+    fn drop_stale(&self, findings: Vec<Finding>) -> Vec<Finding> {
         let stale: Vec<&str> = [
             self.pipeline.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
             self.matrix.as_ref().filter(|s| s.is_stale()).map(|s| s.current.path.as_str()),
@@ -297,29 +331,240 @@ impl Snapshot {
         .into_iter()
         .flatten()
         .collect();
-        let mut findings: Vec<Finding> =
-            sink.findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect();
+        findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect()
+    }
 
-        fn own<T>(slot: &Option<Slot<T>>, out: &mut Vec<Finding>) {
-            if let Some(s) = slot {
-                out.extend(
-                    s.current
-                        .diagnostics
-                        .iter()
-                        .map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
-                );
+    /// The loaders' own findings of every modelled file but the pipeline.
+    fn own_of_others(&self, out: &mut Vec<Finding>) {
+        own(&self.matrix, out);
+        own(&self.state, out);
+        own(&self.scope, out);
+        own(&self.evidence, out);
+    }
+}
+
+fn own<T>(slot: &Option<Slot<T>>, out: &mut Vec<Finding>) {
+    if let Some(s) = slot {
+        out.extend(
+            s.current.diagnostics.iter().map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
+        );
+    }
+}
+
+/// A finished analysis and what it was computed from, so that the next one can
+/// start from it: a keystroke inside one stage of a 5,000-stage pipeline then
+/// re-checks that stage, not all of them (`Snapshot::analyze_since`).
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Sorted as `analyze` sorts them.
+    pub findings: Arc<Vec<Finding>>,
+    /// Was it made from the previous one (rather than by a full analysis)?
+    pub reused: bool,
+    basis: Basis,
+}
+
+/// Everything but the pipeline that an analysis read, held (not just pointed at)
+/// so that a freed model's address can never be mistaken for the same model.
+#[derive(Clone, Debug)]
+struct Basis {
+    pipeline_gen: u64,
+    pipeline_path: Option<String>,
+    others: Vec<Option<Arc<dyn std::any::Any + Send + Sync>>>,
+    fs_epoch: Option<u64>,
+    git: Option<GitFacts>,
+    overrides: SeverityOverrides,
+}
+
+impl Basis {
+    fn same_inputs(&self, other: &Basis) -> bool {
+        let same_arcs = self.others.len() == other.others.len()
+            && self.others.iter().zip(&other.others).all(|(a, b)| match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            });
+        same_arcs
+            && self.fs_epoch.is_some()
+            && self.fs_epoch == other.fs_epoch
+            && self.pipeline_path == other.pipeline_path
+            && self.git == other.git
+            && self.overrides == other.overrides
+    }
+}
+
+impl Snapshot {
+    /// (The changed paths are not part of it: they are read only while a run is
+    /// active, and then nothing is reused; whether a run is active is the state's.)
+    fn basis(&self, fs: &dyn FsView, git: Option<&GitFacts>, o: &SeverityOverrides) -> Basis {
+        fn held<T: Send + Sync + 'static>(slot: &Option<Slot<T>>) -> [Option<Arc<dyn std::any::Any + Send + Sync>>; 2] {
+            match slot {
+                None => [None, None],
+                Some(s) => [
+                    Some(s.current.clone() as Arc<dyn std::any::Any + Send + Sync>),
+                    s.last_good.clone().map(|g| g as Arc<dyn std::any::Any + Send + Sync>),
+                ],
             }
         }
-        own(&self.pipeline, &mut findings);
-        own(&self.matrix, &mut findings);
-        own(&self.state, &mut findings);
-        own(&self.scope, &mut findings);
-        own(&self.evidence, &mut findings);
-
-        apply_overrides(&mut findings, overrides);
-        sort(&mut findings);
-        findings
+        let mut others = Vec::with_capacity(8);
+        others.extend(held(&self.matrix));
+        others.extend(held(&self.state));
+        others.extend(held(&self.scope));
+        others.extend(held(&self.evidence));
+        Basis {
+            pipeline_gen: self.pipeline_gen,
+            pipeline_path: self.pipeline.as_ref().map(|s| s.current.path.clone()),
+            others,
+            fs_epoch: fs.epoch(),
+            git: git.cloned(),
+            overrides: o.clone(),
+        }
     }
+
+    /// `analyze`, starting from the previous analysis when it can: when the only
+    /// change since is one stage re-read in place (`pipeline::apply`) that kept its
+    /// id, outputs and permissions, and no run is active (the live checks read the
+    /// whole changed-path picture), only that stage's findings are made again; the
+    /// others move with the text. Otherwise a full analysis. Same result either way
+    /// (tested against `analyze` on random edits).
+    pub fn analyze_since(
+        &self,
+        prev: Option<Analysis>,
+        fs: &dyn FsView,
+        changes: &[Change],
+        git: Option<&GitFacts>,
+        overrides: &SeverityOverrides,
+    ) -> Analysis {
+        let basis = self.basis(fs, git, overrides);
+        if let Some(findings) = prev.and_then(|prev| self.reuse(prev, &basis, fs, git, overrides)) {
+            return Analysis { findings: Arc::new(findings), reused: true, basis };
+        }
+        Analysis { findings: Arc::new(self.analyze(fs, changes, git, overrides)), reused: false, basis }
+    }
+
+    fn reuse(
+        &self,
+        prev: Analysis,
+        basis: &Basis,
+        fs: &dyn FsView,
+        git: Option<&GitFacts>,
+        overrides: &SeverityOverrides,
+    ) -> Option<Vec<Finding>> {
+        if !prev.basis.same_inputs(basis) || self.run_is_active() {
+            return None;
+        }
+        if prev.basis.pipeline_gen == self.pipeline_gen {
+            return Some(Arc::try_unwrap(prev.findings).unwrap_or_else(|shared| (*shared).clone()));
+        }
+        let (gen, edit) = self.last_edit.as_ref()?;
+        if *gen != self.pipeline_gen || prev.basis.pipeline_gen + 1 != *gen {
+            return None;
+        }
+        let slot = self.pipeline.as_ref()?;
+        let loaded = &slot.current;
+        let stages = &loaded.model.as_ref()?.stages;
+        let stage = stages.get(edit.stage)?;
+        if slot.last_good.is_some() {
+            return None;
+        }
+        let facets = edit.changed_facets(stage)?;
+        // Other stages whose findings may change with this one.
+        let affected = affected_stages(stages, edit, stage, &facets)?;
+
+        let path = loaded.path.as_str();
+        let new_end = u32::try_from(i64::from(edit.old_end) + edit.delta).ok()?;
+        let mut findings = Arc::try_unwrap(prev.findings).unwrap_or_else(|shared| (*shared).clone());
+        // The old stage's findings go; later ones move with the text. A finding that
+        // straddles the stage's bounds cannot be placed: start afresh then.
+        let mut straddles = false;
+        findings.retain_mut(|f| {
+            if f.path != path {
+                return !facets.files;
+            }
+            let r = &mut f.diagnostic.range;
+            if r.start >= edit.old_end {
+                r.start = (i64::from(r.start) + edit.delta) as u32;
+                r.end = (i64::from(r.end) + edit.delta) as u32;
+            } else if r.start >= edit.start {
+                straddles |= r.end > edit.old_end;
+                return false;
+            } else {
+                straddles |= r.end > edit.start;
+            }
+            // An affected stage's check findings are made again below.
+            let at = r.start;
+            !(checks::STAGE_CODES.contains(&f.diagnostic.code)
+                && affected.iter().any(|&k| stages[k].range.contains(at)))
+        });
+        if straddles {
+            return None;
+        }
+        // Made again: the edited stage's own findings and checks, the affected
+        // stages' checks, and (when ids or outputs changed) the other files' findings.
+        let mut fresh: Vec<Finding> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.range.start >= edit.start && d.range.start < new_end)
+            .map(|d| Finding { path: path.to_string(), diagnostic: d.clone() })
+            .collect();
+        let ctx = self.context(fs, &[], git);
+        let mut sink = Sink::default();
+        checks::run_stage(&ctx, edit.stage, &mut sink);
+        for &k in &affected {
+            checks::run_stage(&ctx, k, &mut sink);
+        }
+        let in_place = |f: &Finding| {
+            f.path == path
+                && ((f.diagnostic.range.start >= edit.start && f.diagnostic.range.end <= new_end)
+                    || affected.iter().any(|&k| stages[k].range.contains(f.diagnostic.range.start)))
+        };
+        if !sink.findings.iter().all(in_place) {
+            return None;
+        }
+        fresh.extend(sink.findings);
+        if facets.files {
+            let mut sink = Sink::default();
+            checks::run_files(&ctx, &mut sink);
+            if sink.findings.iter().any(|f| f.path == path) {
+                return None;
+            }
+            fresh.extend(self.drop_stale(sink.findings));
+            self.own_of_others(&mut fresh);
+        }
+        apply_overrides(&mut fresh, overrides);
+        findings.extend(fresh);
+        // Mostly sorted runs: a stable merge sort is near linear here.
+        sort(&mut findings);
+        Some(findings)
+    }
+}
+
+/// The stages other than the edited one whose check findings may change: those
+/// sharing its old or new id (duplicates, and whose permissions count), and the
+/// later ones with an input its old or new outputs provide. None when too many
+/// (or when whether any stage has `permissions.write` may have changed): then a
+/// full analysis is as cheap.
+fn affected_stages(stages: &[Stage], edit: &StageEdit, now: &Stage, f: &Facets) -> Option<Vec<usize>> {
+    const MOST: usize = 64;
+    let mut out = Vec::new();
+    if f.id || f.permissions {
+        let ids: Vec<&str> = [&edit.old.id, &now.id].into_iter().flatten().map(|i| i.value.as_str()).collect();
+        for (k, s) in stages.iter().enumerate() {
+            if k != edit.stage && s.id.as_ref().is_some_and(|i| ids.contains(&i.value.as_str())) {
+                out.push(k);
+            }
+        }
+    }
+    if f.outputs {
+        let outs: Vec<&str> = edit.old.outputs.iter().chain(&now.outputs).map(|o| o.value.as_str()).collect();
+        for (k, s) in stages.iter().enumerate().skip(edit.stage + 1) {
+            if s.inputs.iter().any(|i| outs.iter().any(|o| checks::output_provides(o, &i.value))) {
+                out.push(k);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    (out.len() <= MOST).then_some(out)
 }
 
 /// Syntax and duplicate-key findings of a YAML or JSON file the root does not model.
@@ -410,6 +655,88 @@ mod tests {
             let (loaded, layout) = pipeline::load_with_layout(&rel, text.as_str().into());
             assert_eq!(snap.pipeline.as_ref().map(|s| &s.current.diagnostics), Some(&loaded.diagnostics));
             assert_eq!(snap.pipeline_layout.as_deref(), layout.as_ref());
+        }
+    }
+
+    /// `analyze_since` equals a full `analyze` after every one of many random edits
+    /// inside stages (ids, outputs, inputs, agents, permissions), with a matrix and
+    /// an idle run's state that read ids and outputs; most take the reuse path.
+    #[test]
+    fn analyze_since_equals_a_full_analysis_after_random_edits() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example");
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&src, dir.path());
+        let state = std::fs::read_to_string(dir.path().join(".factory/state.json")).expect("state");
+        std::fs::write(dir.path().join(".factory/state.json"), state.replace("\"running\"", "\"idle\""))
+            .expect("write");
+        let (mut snap, errors) = Snapshot::load(Root::at(dir.path()).expect("root"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!snap.run_is_active());
+        let fs = DiskFs::new(dir.path());
+        let none = SeverityOverrides::default();
+        let rel = snap.root.layout.pipeline.clone();
+        let mut text = snap.text(&rel).expect("pipeline").to_string();
+        let ids: Vec<String> = snap.pipeline().expect("model").stage_ids().map(str::to_string).collect();
+        let first_stage = text.find("\n  - ").expect("a stage") + 1;
+
+        let mut seed = 11u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        let mut prev = Some(snap.analyze_since(None, &fs, &[], None, &none));
+        let (mut reused, mut steps) = (0, 0);
+        for _ in 0..1500 {
+            // A value somewhere in the stages: after a `: ` or a `- `.
+            let starts: Vec<usize> = text[first_stage..]
+                .match_indices(": ")
+                .chain(text[first_stage..].match_indices("- "))
+                .map(|(i, m)| first_stage + i + m.len())
+                .collect();
+            let at = starts[next(starts.len())];
+            let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+            let col = at + next(end - at + 1);
+            if !text.is_char_boundary(col) {
+                continue;
+            }
+            match next(6) {
+                0 if col < end => {
+                    text.remove(col);
+                }
+                1 => {
+                    // A whole value becomes another stage's id (duplicates, firsts).
+                    let id = &ids[next(ids.len())];
+                    text.replace_range(at..end, id);
+                }
+                2 if next(8) == 0 => text.insert(col, '\n'),
+                _ => text.insert(col, ['a', 'x', '-', '/', '.', 'd'][next(6)]),
+            }
+            snap.set(&rel, Some(Arc::from(text.as_str())));
+            let got = snap.analyze_since(prev.take(), &fs, &[], None, &none);
+            let want = snap.analyze(&fs, &[], None, &none);
+            assert_eq!(*got.findings, want, "after an edit at {col} (reused: {})\n{text}", got.reused);
+            steps += 1;
+            reused += usize::from(got.reused);
+            prev = Some(got);
+            if snap.pipeline.as_ref().is_some_and(|s| s.current.model.is_none()) || next(50) == 0 {
+                // Back to the original now and then, so edits do not pile up.
+                text = std::fs::read_to_string(dir.path().join(&rel)).expect("read");
+                snap.set(&rel, Some(Arc::from(text.as_str())));
+                prev = Some(snap.analyze_since(prev.take(), &fs, &[], None, &none));
+            }
+        }
+        assert!(reused * 2 > steps, "only {reused} of {steps} edits reused the previous analysis");
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+            let (src, dst) = (e.path(), to.join(e.file_name()));
+            if src.is_dir() {
+                std::fs::create_dir_all(&dst).expect("mkdir");
+                copy_dir(&src, &dst);
+            } else {
+                std::fs::copy(&src, &dst).expect("copy");
+            }
         }
     }
 }

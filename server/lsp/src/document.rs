@@ -13,7 +13,8 @@ pub struct Document {
     pub path: PathBuf,
     pub version: i32,
     pub text: Arc<str>,
-    pub index: LineIndex,
+    /// Shared with the diagnostics being published for this version.
+    pub index: Arc<LineIndex>,
     /// The file's text on disk (None: not on disk), to tell buffer edits apart.
     pub disk: Option<Arc<str>>,
     /// Syntax findings of a YAML or JSON buffer that no model reads, for this
@@ -23,7 +24,7 @@ pub struct Document {
 
 impl Document {
     pub fn new(path: PathBuf, version: i32, text: String, disk: Option<Arc<str>>) -> Self {
-        let index = LineIndex::new(&text);
+        let index = Arc::new(LineIndex::new(&text));
         Document { path, version, text: Arc::from(text), index, disk, yaml_findings: Default::default() }
     }
 
@@ -33,13 +34,16 @@ impl Document {
         let mut text = String::from(&*self.text);
         for change in changes {
             match change.range {
-                None => text = change.text,
+                None => {
+                    text = change.text;
+                    self.index = Arc::new(LineIndex::new(&text));
+                }
                 Some(r) => {
                     let range = proto::text_range(&text, &self.index, r, enc);
                     text.replace_range(range.start as usize..range.end as usize, &change.text);
+                    Arc::make_mut(&mut self.index).replace(range, &change.text);
                 }
             }
-            self.index = LineIndex::new(&text);
         }
         self.text = Arc::from(text);
         self.version = version;

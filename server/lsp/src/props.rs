@@ -132,7 +132,7 @@ proptest! {
             let changes: Vec<_> = batch.iter().map(|e| client_apply(&mut client, e, enc)).collect();
             doc.apply(v as i32 + 1, changes, enc);
             prop_assert_eq!(&*doc.text, client.as_str());
-            prop_assert_eq!(&doc.index, &tollgate_engine::LineIndex::new(&client));
+            prop_assert_eq!(&*doc.index, &tollgate_engine::LineIndex::new(&client));
         }
     }
 }
@@ -179,9 +179,9 @@ fn diagnostics(s: &mut Session, key: &Path, uri: &Uri) -> BTreeMap<String, Strin
     let batch = s.analyze(key, Some(uri));
     batch
         .items
-        .into_iter()
-        .filter(|(_, _, d)| !d.is_empty())
-        .map(|(u, _, d)| (u.as_str().to_string(), serde_json::to_string(&d).unwrap()))
+        .iter()
+        .filter(|p| p.len() > 0)
+        .map(|p| (p.uri.as_str().to_string(), serde_json::to_string(&p.to_lsp(batch.encoding)).unwrap()))
         .collect()
 }
 

@@ -83,6 +83,58 @@ pub fn diagnostic(text: &str, index: &LineIndex, d: &Diagnostic, enc: PositionEn
     }
 }
 
+/// The body of a `textDocument/publishDiagnostics` notification, written straight
+/// from the engine's diagnostics: the same JSON as serializing `diagnostic`'s
+/// output, without building thousands of LSP values on every keystroke.
+pub fn write_publish<'a>(
+    out: &mut Vec<u8>,
+    uri: &Uri,
+    version: Option<i32>,
+    text: &str,
+    index: &LineIndex,
+    diags: impl IntoIterator<Item = &'a Diagnostic>,
+    enc: PositionEncoding,
+) {
+    fn json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
+        // Writing into a Vec cannot fail; the types here always serialize.
+        let _ = serde_json::to_writer(&mut *out, v);
+    }
+    fn pos(out: &mut Vec<u8>, lc: LineCol) {
+        out.extend_from_slice(b"{\"line\":");
+        json(out, &lc.line);
+        out.extend_from_slice(b",\"character\":");
+        json(out, &lc.col);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":");
+    json(out, uri.as_str());
+    out.extend_from_slice(b",\"diagnostics\":[");
+    for (i, d) in diags.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"range\":{\"start\":");
+        pos(out, index.position(text, d.range.start, enc));
+        out.extend_from_slice(b",\"end\":");
+        pos(out, index.position(text, d.range.end, enc));
+        out.extend_from_slice(b"},\"severity\":");
+        json(out, &severity(d.severity));
+        out.extend_from_slice(b",\"code\":");
+        json(out, d.code.as_str());
+        out.extend_from_slice(b",\"source\":\"tollgate\",\"message\":");
+        json(out, &d.message);
+        out.extend_from_slice(b",\"data\":");
+        json(out, &d.data);
+        out.push(b'}');
+    }
+    out.push(b']');
+    if let Some(v) = version {
+        out.extend_from_slice(b",\"version\":");
+        json(out, &v);
+    }
+    out.extend_from_slice(b"}}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +152,40 @@ mod tests {
         assert_eq!(u16.code, Some(NumberOrString::String("out-of-scope".into())));
         assert_eq!(u16.source.as_deref(), Some("tollgate"));
         assert_eq!(u16.data.unwrap()["blocker"]["return_to"], "exploration");
+    }
+
+    /// The direct writer gives exactly what serializing the LSP types gives.
+    #[test]
+    fn write_publish_equals_the_typed_notification() {
+        let text = "a: 初始化 x\r\nb: \"quote\\\" 😀\"\n";
+        let index = LineIndex::new(text);
+        let at = |s: &str| text.find(s).unwrap() as u32;
+        let diags = vec![
+            Diagnostic::new(
+                tollgate_engine::Code::OutOfScope,
+                TextRange::new(at("x"), at("x") + 1),
+                "m \"q\" \\ \n 初",
+            ),
+            Diagnostic::new(tollgate_engine::Code::AgentNotFound, TextRange::new(at("b"), at("😀") + 4), "agent")
+                .with_stage("s")
+                .with_severity(Severity::Hint),
+        ];
+        let uri: Uri = "file:///tmp/a%20b/pipeline.yaml".parse().unwrap();
+        for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+            for version in [None, Some(7)] {
+                let mut out = Vec::new();
+                write_publish(&mut out, &uri, version, text, &index, &diags, enc);
+                let typed = lsp::PublishDiagnosticsParams {
+                    uri: uri.clone(),
+                    diagnostics: diags.iter().map(|d| diagnostic(text, &index, d, enc)).collect(),
+                    version,
+                };
+                let want = serde_json::json!({
+                    "jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": typed
+                });
+                let got: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+                assert_eq!(got, want);
+            }
+        }
     }
 }

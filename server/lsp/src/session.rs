@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tollgate_engine::analysis::{read_text, FileKind, Snapshot};
+use tollgate_engine::analysis::{read_text, Analysis, FileKind, Snapshot};
 use tollgate_engine::changes::{self, Change, GitFacts};
 use tollgate_engine::diagnostic::SeverityOverrides;
 use tollgate_engine::fs_view::FsView;
@@ -19,18 +19,21 @@ use crate::document::Document;
 use crate::proto;
 
 /// Existence answers cached across keystrokes; cleared on any file event.
-#[derive(Default)]
 pub struct CachedFs {
     root: PathBuf,
     memo: Mutex<HashMap<String, bool>>,
+    /// Changes on every `clear`, so analyses made before it are not reused.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 impl CachedFs {
     fn new(root: &Path) -> Self {
-        CachedFs { root: root.to_path_buf(), memo: Mutex::default() }
+        let epoch = std::sync::atomic::AtomicU64::new(tollgate_engine::fs_view::unique_id());
+        CachedFs { root: root.to_path_buf(), memo: Mutex::default(), epoch }
     }
     pub fn clear(&self) {
         self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.epoch.store(tollgate_engine::fs_view::unique_id(), std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -44,6 +47,10 @@ impl FsView for CachedFs {
         let found = if rel.ends_with('/') { path.is_dir() } else { path.exists() };
         memo.insert(rel.to_string(), found);
         found
+    }
+
+    fn epoch(&self) -> Option<u64> {
+        Some(self.epoch.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
 
@@ -59,6 +66,8 @@ pub struct RootState {
     pub published: HashSet<Uri>,
     /// Has the first changed-path scan run?
     pub scanned: bool,
+    /// The latest analysis, which the next one starts from.
+    pub last: Option<Analysis>,
     /// Outside git: every file at the first scan, so later appearances and
     /// disappearances count as creations and deletions.
     pub baseline: Option<HashSet<String>>,
@@ -91,7 +100,40 @@ pub struct Session {
 pub struct Batch {
     pub key: PathBuf,
     pub generation: u64,
-    pub items: Vec<(Uri, Option<i32>, Vec<lsp::Diagnostic>)>,
+    pub encoding: PositionEncoding,
+    pub items: Vec<Publish>,
+}
+
+/// One document's diagnostics, still in the engine's terms with the text they
+/// point into: converted once, straight into the wire format when pushed
+/// (`proto::write_publish`), or into LSP types for a pull.
+pub struct Publish {
+    pub uri: Uri,
+    pub version: Option<i32>,
+    pub text: Arc<str>,
+    pub index: Arc<LineIndex>,
+    /// `findings[span]`: shared with the root's analysis, not copied per document.
+    findings: Arc<Vec<Finding>>,
+    span: std::ops::Range<usize>,
+}
+
+impl Publish {
+    fn clear(uri: Uri, version: Option<i32>) -> Self {
+        let (text, index) = (Arc::from(""), Arc::new(LineIndex::new("")));
+        Publish { uri, version, text, index, findings: Arc::default(), span: 0..0 }
+    }
+
+    pub fn diagnostics(&self) -> impl Iterator<Item = &tollgate_engine::Diagnostic> {
+        self.findings[self.span.clone()].iter().map(|f| &f.diagnostic)
+    }
+
+    pub fn len(&self) -> usize {
+        self.span.len()
+    }
+
+    pub fn to_lsp(&self, enc: PositionEncoding) -> Vec<lsp::Diagnostic> {
+        self.diagnostics().map(|d| proto::diagnostic(&self.text, &self.index, d, enc)).collect()
+    }
 }
 
 impl Default for Session {
@@ -148,6 +190,7 @@ impl Session {
                     git: None,
                     published: HashSet::new(),
                     scanned: false,
+                    last: None,
                     baseline: None,
                     pending: HashSet::new(),
                 },
@@ -196,8 +239,8 @@ impl Session {
             return false;
         }
         if let Some(state) = self.roots.get_mut(&batch.key) {
-            for (uri, _, _) in &batch.items {
-                state.pending.remove(uri);
+            for p in &batch.items {
+                state.pending.remove(&p.uri);
             }
         }
         true
@@ -379,32 +422,46 @@ impl Session {
             }
         }
         let changes: Vec<Change> = all.into_values().collect();
-        let mut findings = state.snapshot.analyze(&state.fs, &changes, state.git.as_ref(), &self.overrides);
+        let ta = std::time::Instant::now();
+        let analysis =
+            state.snapshot.analyze_since(state.last.take(), &state.fs, &changes, state.git.as_ref(), &self.overrides);
+        tracing::debug!("engine: {:?} (reused: {})", ta.elapsed(), analysis.reused);
+        let mut findings = analysis.findings.clone();
+        state.last = Some(analysis);
         // Open YAML buffers the root does not model: syntax only (`analyze` applied
-        // the overrides to its own findings already).
+        // the overrides to its own findings already). Rare: only then are the
+        // findings copied, to keep each file's together.
+        let mut extra = Vec::new();
         for (rel, doc) in other_yaml {
             for d in doc.yaml_findings() {
                 let mut d = d.clone();
                 if self.overrides.adjust(&mut d) {
-                    findings.push(Finding { path: rel.clone(), diagnostic: d });
+                    extra.push(Finding { path: rel.clone(), diagnostic: d });
                 }
             }
         }
-
-        // Group by file and convert with that file's text.
-        let mut by_path: BTreeMap<&str, Vec<&tollgate_engine::Diagnostic>> = BTreeMap::new();
-        for f in &findings {
-            by_path.entry(f.path.as_str()).or_default().push(&f.diagnostic);
+        if !extra.is_empty() {
+            let mut all = (*findings).clone();
+            all.extend(extra);
+            tollgate_engine::analysis::sort(&mut all);
+            findings = Arc::new(all);
         }
+
+        // One publish per file: the analysis keeps each file's findings together.
         let by_uri: HashMap<PathBuf, &Uri> = self.docs.iter().map(|(u, d)| (d.path.clone(), u)).collect();
         let mut items = Vec::new();
         let mut now_published = HashSet::new();
-        for (rel, diags) in by_path {
+        let mut at = 0;
+        while at < findings.len() {
+            let rel = findings[at].path.as_str();
+            let end = at + findings[at..].iter().take_while(|f| f.path == rel).count();
+            let span = at..end;
+            at = end;
             let abs = state.root.absolute(rel);
-            let (uri, version, text) = match by_uri.get(&abs) {
+            let (uri, version, text, index) = match by_uri.get(&abs) {
                 Some(uri) => {
                     let doc = &self.docs[*uri];
-                    ((*uri).clone(), Some(doc.version), doc.text.clone())
+                    ((*uri).clone(), Some(doc.version), doc.text.clone(), doc.index.clone())
                 }
                 None => {
                     let Some(uri) = proto::uri_of(&abs) else { continue };
@@ -413,23 +470,19 @@ impl Session {
                         .text(rel)
                         .or_else(|| read_text(&state.root.dir, rel).ok().flatten())
                         .unwrap_or_else(|| Arc::from(""));
-                    (uri, None, text)
+                    let index = Arc::new(LineIndex::new(&text));
+                    (uri, None, text, index)
                 }
             };
-            let index = match by_uri.get(&abs) {
-                Some(uri) => self.docs[*uri].index.clone(),
-                None => LineIndex::new(&text),
-            };
-            let lsp_diags = diags.iter().map(|d| proto::diagnostic(&text, &index, d, enc)).collect();
             now_published.insert(uri.clone());
-            items.push((uri, version, lsp_diags));
+            items.push(Publish { uri, version, text, index, findings: findings.clone(), span });
         }
         // Clear what no longer has findings (first: a client that sees a later file
         // of the batch has seen these), and always answer the changed documents.
         let mut clears = Vec::new();
         for uri in state.published.difference(&now_published) {
             let version = self.docs.get(uri).map(|d| d.version);
-            clears.push((uri.clone(), version, Vec::new()));
+            clears.push(Publish::clear(uri.clone(), version));
         }
         items.splice(0..0, clears);
         if let Some(uri) = touched {
@@ -437,11 +490,11 @@ impl Session {
         }
         for uri in &state.pending {
             if !now_published.contains(uri) && !state.published.contains(uri) {
-                items.push((uri.clone(), self.docs.get(uri).map(|d| d.version), Vec::new()));
+                items.push(Publish::clear(uri.clone(), self.docs.get(uri).map(|d| d.version)));
             }
         }
         state.published = now_published;
-        Batch { key: key.to_path_buf(), generation, items }
+        Batch { key: key.to_path_buf(), generation, encoding: enc, items }
     }
 
     /// A document in no root: YAML and JSON syntax only.
@@ -450,23 +503,24 @@ impl Session {
         let mut items = Vec::new();
         if let Some((uri, doc)) = self.docs.iter().find(|(_, d)| d.path == key) {
             let is_yaml = [".yaml", ".yml", ".json"].iter().any(|e| doc.path.to_string_lossy().ends_with(e));
-            let diags: Vec<lsp::Diagnostic> = if is_yaml {
-                let mut d = doc.yaml_findings().to_vec();
-                self.overrides.apply(&mut d);
-                d.iter().map(|d| proto::diagnostic(&doc.text, &doc.index, d, enc)).collect()
-            } else {
-                Vec::new()
-            };
-            if diags.is_empty() {
+            let mut diagnostics = if is_yaml { doc.yaml_findings().to_vec() } else { Vec::new() };
+            self.overrides.apply(&mut diagnostics);
+            let rel = doc.path.to_string_lossy().into_owned();
+            let findings: Vec<Finding> =
+                diagnostics.into_iter().map(|diagnostic| Finding { path: rel.clone(), diagnostic }).collect();
+            if findings.is_empty() {
                 self.loose_published.remove(uri);
             } else {
                 self.loose_published.insert(uri.clone());
             }
-            items.push((uri.clone(), Some(doc.version), diags));
+            let (text, index) = (doc.text.clone(), doc.index.clone());
+            let span = 0..findings.len();
+            let findings = Arc::new(findings);
+            items.push(Publish { uri: uri.clone(), version: Some(doc.version), text, index, findings, span });
         } else if let Some(uri) = proto::uri_of(key).filter(|u| self.loose_published.remove(u)) {
-            items.push((uri, None, Vec::new()));
+            items.push(Publish::clear(uri, None));
         }
-        Batch { key: key.to_path_buf(), generation, items }
+        Batch { key: key.to_path_buf(), generation, encoding: enc, items }
     }
 
     /// Every root, for a configuration change or the first scan.
@@ -480,7 +534,7 @@ impl Session {
         let Some(path) = proto::path_of(uri) else { return Vec::new() };
         let key = self.root_for(&path).unwrap_or(path);
         let batch = self.analyze(&key, Some(uri));
-        batch.items.into_iter().find(|(u, _, _)| u == uri).map(|(_, _, d)| d).unwrap_or_default()
+        batch.items.iter().find(|p| &p.uri == uri).map(|p| p.to_lsp(batch.encoding)).unwrap_or_default()
     }
 }
 

@@ -85,6 +85,23 @@ impl LineIndex {
         LineIndex { line_starts, len: text.len() as u32 }
     }
 
+    /// The index of the text after `range` was replaced by `new_text`: only the
+    /// line starts after the edit move (a keystroke must not re-scan megabytes).
+    pub fn replace(&mut self, range: TextRange, new_text: &str) {
+        let (start, end) = (range.start.min(self.len), range.end.min(self.len));
+        let delta = new_text.len() as i64 - (end - start) as i64;
+        // Lines that began inside the replaced bytes are gone; new ones come from `new_text`.
+        let first = self.line_starts.partition_point(|&s| s <= start);
+        let last = self.line_starts.partition_point(|&s| s <= end);
+        let added = new_text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| start + i as u32 + 1);
+        self.line_starts.splice(first..last, added.collect::<Vec<_>>());
+        let moved = first + new_text.bytes().filter(|&b| b == b'\n').count();
+        for s in &mut self.line_starts[moved..] {
+            *s = (*s as i64 + delta) as u32;
+        }
+        self.len = (self.len as i64 + delta) as u32;
+    }
+
     pub fn line_count(&self) -> u32 {
         self.line_starts.len() as u32
     }
@@ -165,6 +182,32 @@ mod tests {
         assert_eq!(idx.position(text, han, PositionEncoding::Utf16), LineCol { line: 0, col: 4 });
         assert_eq!(idx.offset(text, LineCol { line: 1, col: 5 }, PositionEncoding::Utf16), x);
         assert_eq!(idx.offset(text, LineCol { line: 1, col: 7 }, PositionEncoding::Utf8), x);
+    }
+
+    /// `replace` gives the index a fresh scan of the edited text gives.
+    #[test]
+    fn replace_matches_a_fresh_index() {
+        let pieces = ["", "a", "\n", "\r\n", "xy\nz", "\n\n", "初\n", "😀"];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut text = String::from("ab\ncd\n\nef");
+        let mut idx = LineIndex::new(&text);
+        for _ in 0..2000 {
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let (a, b) = (bounds[next(bounds.len())], bounds[next(bounds.len())]);
+            let (a, b) = (a.min(b), a.max(b));
+            let new = pieces[next(pieces.len())];
+            text.replace_range(a..b, new);
+            idx.replace(TextRange::new(a as u32, b as u32), new);
+            assert_eq!(idx, LineIndex::new(&text), "after replacing {a}..{b} with {new:?}: {text:?}");
+            if text.len() > 200 {
+                text.truncate(text.char_indices().nth(20).map_or(text.len(), |(i, _)| i));
+                idx = LineIndex::new(&text);
+            }
+        }
     }
 
     #[test]

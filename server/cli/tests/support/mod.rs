@@ -1163,6 +1163,28 @@ impl TestServer {
     pub fn close_stdin(&self) {
         lock(&self.shared.writer).take();
     }
+
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server process's peak resident memory so far (`VmHWM`), in KiB
+    /// (None when /proc is not there or the process has ended).
+    pub fn peak_rss_kb(&self) -> Option<u64> {
+        proc_status_kb(self.pid(), "VmHWM:")
+    }
+
+    /// The server process's resident memory now (`VmRSS`), in KiB.
+    pub fn rss_kb(&self) -> Option<u64> {
+        proc_status_kb(self.pid(), "VmRSS:")
+    }
+}
+
+/// A `kB` field of `/proc/<pid>/status`.
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 impl Drop for TestServer {

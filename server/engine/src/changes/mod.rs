@@ -58,7 +58,7 @@ impl Change {
 }
 
 /// What the engine needs to know from git, read once per analysis by the caller.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GitFacts {
     /// Is the scope's `base.commit` an ancestor of HEAD? None when unset or unknown.
     pub scope_base_is_ancestor: Option<bool>,

@@ -66,12 +66,38 @@ impl Sink {
     }
 }
 
-/// Runs every cross-file check.
+/// Runs every cross-file check: those that report inside pipeline stages, then the rest.
 pub fn run_all(ctx: &Context, sink: &mut Sink) {
     pipeline::run(ctx, sink);
+    permissions::run_stages(ctx, sink);
+    run_files(ctx, sink);
+}
+
+/// The checks that do not report inside pipeline stages while no run is active
+/// (state, matrix rows, scope, git, and the live edit checks).
+pub fn run_files(ctx: &Context, sink: &mut Sink) {
     state::run(ctx, sink);
-    permissions::run(ctx, sink);
+    permissions::run_files(ctx, sink);
     scope::run(ctx, sink);
     git::run(ctx, sink);
     edits::run(ctx, sink);
+}
+
+/// The codes `run_stage` makes.
+pub const STAGE_CODES: &[crate::diagnostic::Code] = &[
+    crate::diagnostic::Code::DuplicateStage,
+    crate::diagnostic::Code::AgentNotFound,
+    crate::diagnostic::Code::InputNotProduced,
+    crate::diagnostic::Code::OutputOutsidePermissions,
+    crate::diagnostic::Code::MatrixMissingStage,
+];
+
+pub use pipeline::output_provides;
+
+/// Every check that reports inside a stage of the pipeline, for the stage at
+/// `index` alone: what an edit inside that stage, which left its id, outputs and
+/// permissions alone, can change (while no run is active; `analysis` decides).
+pub fn run_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    pipeline::run_stage(ctx, index, sink);
+    permissions::run_stage(ctx, index, sink);
 }

@@ -456,9 +456,10 @@ pub fn plan(old: &str, layout: &Layout, new: &str) -> Option<Plan> {
 }
 
 /// Puts a planned re-read in place: `loaded` and `layout` become what a full load of `new` gives.
-pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new: Arc<str>) {
+pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new: Arc<str>) -> Option<StageEdit> {
     loaded.text = new;
-    let Some(i) = plan.item else { return };
+    let i = plan.item?;
+    let start = layout.items[i].start;
     let delta = plan.delta;
     let old_end = layout.items[i].end;
     // Findings: the head's after the list, the item's run, every later run.
@@ -475,6 +476,7 @@ pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new
     layout.items[i].diags = plan.diags.len();
     loaded.diagnostics.splice(run_start..run_end, plan.diags);
     // The model.
+    let mut edit = None;
     if let Some(p) = loaded.model.as_mut() {
         if let Some(r) = p.max_attempts_range.as_mut() {
             if r.start >= old_end {
@@ -483,7 +485,8 @@ pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new
         }
         let j = layout.items[..i].iter().filter(|it| it.is_stage).count();
         if let Some(stage) = plan.stage {
-            p.stages[j] = stage;
+            let old = std::mem::replace(&mut p.stages[j], stage);
+            edit = Some(StageEdit { stage: j, old, start, old_end, delta });
         }
         for s in &mut p.stages[j + 1..] {
             s.shift(delta);
@@ -495,6 +498,63 @@ pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new
         it.end = shift(it.end, delta);
         it.dash = shift(it.dash, delta);
     }
+    edit
+}
+
+/// What `apply` changed: one stage, re-read in place. Everything of the old text
+/// at or after `old_end` moved by `delta`; nothing before `start` moved.
+#[derive(Clone, Debug)]
+pub struct StageEdit {
+    /// Index in `Pipeline::stages`.
+    pub stage: usize,
+    /// The stage as it was.
+    pub old: Stage,
+    /// The item's bytes in the old text.
+    pub start: u32,
+    pub old_end: u32,
+    pub delta: i64,
+}
+
+impl StageEdit {
+    /// What changed of what other stages' and files' checks read of this stage;
+    /// None when whether it has `permissions.write` changed (that gates a check of
+    /// every stage).
+    pub fn changed_facets(&self, new: &Stage) -> Option<Facets> {
+        fn same_list(a: &[Spanned<String>], b: &[Spanned<String>]) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.value == y.value)
+        }
+        let old = &self.old;
+        let (ow, nw) = (old.permissions.as_ref(), new.permissions.as_ref());
+        let has_write = |p: Option<&Permissions>| p.is_some_and(|p| p.write.is_some());
+        if has_write(ow) != has_write(nw) {
+            return None;
+        }
+        let permissions = match (ow, nw) {
+            (None, None) => false,
+            (Some(a), Some(b)) => {
+                !same_list(&a.read, &b.read)
+                    || !match (&a.write, &b.write) {
+                        (None, None) => true,
+                        (Some(x), Some(y)) => same_list(x, y),
+                        _ => false,
+                    }
+            }
+            _ => true,
+        };
+        let id = old.id.as_ref().map(|i| &i.value) != new.id.as_ref().map(|i| &i.value);
+        let outputs = !same_list(&old.outputs, &new.outputs);
+        Some(Facets { id, outputs, permissions, files: id || outputs })
+    }
+}
+
+/// Which parts of an edited stage that other stages or files depend on changed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Facets {
+    pub id: bool,
+    pub outputs: bool,
+    pub permissions: bool,
+    /// Findings of other files (state, matrix) may change: they read ids and outputs.
+    pub files: bool,
 }
 
 /// Length of the common prefix: whole blocks compared with `==` (memcmp), then bytes.

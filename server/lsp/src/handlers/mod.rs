@@ -24,7 +24,7 @@ pub(crate) struct Doc {
     pub key: std::path::PathBuf,
     pub rel: String,
     pub text: Arc<str>,
-    pub index: LineIndex,
+    pub index: Arc<LineIndex>,
 }
 
 pub(crate) fn locate(s: &mut Session, uri: &Uri) -> Option<Doc> {
@@ -42,7 +42,7 @@ pub(crate) fn locate(s: &mut Session, uri: &Uri) -> Option<Doc> {
                 .text(&rel)
                 .or_else(|| tollgate_engine::analysis::read_text(&state.root.dir, &rel).ok().flatten())
                 .unwrap_or_else(|| Arc::from(""));
-            let i = LineIndex::new(&t);
+            let i = Arc::new(LineIndex::new(&t));
             (t, i)
         }
     };

@@ -20,12 +20,18 @@ pub async fn did_open(server: &Server, p: DidOpenTextDocumentParams) {
 
 pub async fn did_change(server: &Server, p: DidChangeTextDocumentParams) {
     let uri = p.text_document.uri;
+    let t0 = std::time::Instant::now();
     let batch = server.with_session(|s| {
         let key = s.change(&uri, p.text_document.version, p.content_changes)?;
-        Some(s.analyze(&key, Some(&uri)))
+        let t1 = std::time::Instant::now();
+        let b = s.analyze(&key, Some(&uri));
+        tracing::debug!("change: applied in {:?}, analyzed in {:?}", t1 - t0, t1.elapsed());
+        Some(b)
     });
     if let Ok(Some(batch)) = batch {
+        let t2 = std::time::Instant::now();
         server.publish(vec![batch]).await;
+        tracing::debug!("change: published in {:?}", t2.elapsed());
     }
     // A state or scope edit can start or end a run: read the disk picture then.
     super::watched_files::rescan(server).await;

@@ -8,7 +8,8 @@
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::pipeline::Stage;
+use crate::model::matrix::Matrix;
+use crate::model::pipeline::{Pipeline, Stage};
 use crate::suggest::hint;
 
 fn has_write(stage: &Stage) -> bool {
@@ -17,36 +18,52 @@ fn has_write(stage: &Stage) -> bool {
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     let Some((loaded, pipeline)) = ctx.pipeline() else { return };
+    let Some(matrix) = applies(ctx, pipeline) else { return };
+    for stage in &pipeline.stages {
+        one(&loaded.path, matrix, stage, sink);
+    }
+}
+
+/// The check for the stage at `index` alone (an edit inside that stage).
+pub fn check_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    let Some((loaded, pipeline)) = ctx.pipeline() else { return };
+    let Some(matrix) = applies(ctx, pipeline) else { return };
+    if let Some(stage) = pipeline.stages.get(index) {
+        one(&loaded.path, matrix, stage, sink);
+    }
+}
+
+/// Does the check apply at all? Some(the matrix, if any) when it does.
+fn applies<'a>(ctx: &Context<'a>, pipeline: &Pipeline) -> Option<Option<(&'a str, &'a Matrix)>> {
     let matrix = match ctx.matrix {
-        Some(l) => match &l.model {
-            Some(m) => Some((l.path.as_str(), m)),
-            None => return,
-        },
+        Some(l) => Some((l.path.as_str(), l.model.as_ref()?)),
         None => None,
     };
     if matrix.is_none() && !pipeline.stages.iter().any(has_write) {
+        return None;
+    }
+    Some(matrix)
+}
+
+fn one(path: &str, matrix: Option<(&str, &Matrix)>, stage: &Stage, sink: &mut Sink) {
+    let Some(id) = &stage.id else { return };
+    if has_write(stage) {
         return;
     }
-    for stage in &pipeline.stages {
-        let Some(id) = &stage.id else { continue };
-        if has_write(stage) {
-            continue;
-        }
-        let message = match matrix {
-            Some((_, m)) if m.row(&id.value).is_some() => continue,
-            Some((path, m)) => format!(
-                "stage `{}` has no row in the capability matrix ({path}) and no `permissions.write`, \
-                 so nothing says where it may write{}",
-                id.value,
-                hint(&id.value, m.stage_ids())
-            ),
-            None => format!(
-                "stage `{}` has no `permissions.write` and there is no capability matrix, \
-                 so nothing says where it may write",
-                id.value
-            ),
-        };
-        let diag = Diagnostic::new(Code::MatrixMissingStage, id.range, message).with_stage(&id.value);
-        sink.push(&loaded.path, diag);
-    }
+    let message = match matrix {
+        Some((_, m)) if m.row(&id.value).is_some() => return,
+        Some((file, m)) => format!(
+            "stage `{}` has no row in the capability matrix ({file}) and no `permissions.write`, \
+             so nothing says where it may write{}",
+            id.value,
+            hint(&id.value, m.stage_ids())
+        ),
+        None => format!(
+            "stage `{}` has no `permissions.write` and there is no capability matrix, \
+             so nothing says where it may write",
+            id.value
+        ),
+    };
+    let diag = Diagnostic::new(Code::MatrixMissingStage, id.range, message).with_stage(&id.value);
+    sink.push(path, diag);
 }

@@ -7,10 +7,21 @@ mod output_outside_permissions;
 
 use super::{Context, Sink};
 
-pub fn run(ctx: &Context, sink: &mut Sink) {
+/// The checks of this theme that report inside pipeline stages.
+pub fn run_stages(ctx: &Context, sink: &mut Sink) {
     output_outside_permissions::check(ctx, sink);
     matrix_missing_stage::check(ctx, sink);
+}
+
+/// The check of this theme that reports in the matrix.
+pub fn run_files(ctx: &Context, sink: &mut Sink) {
     matrix_unknown_stage::check(ctx, sink);
+}
+
+/// The checks of this theme that report inside one stage, for that stage alone.
+pub fn run_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    output_outside_permissions::check_stage(ctx, index, sink);
+    matrix_missing_stage::check_stage(ctx, index, sink);
 }
 
 #[cfg(test)]

@@ -20,23 +20,36 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     }
     for stage in &pipeline.stages {
         let Some(id) = &stage.id else { continue };
-        let first = firsts.get(id.value.as_str()).copied();
-        let Some(writes) = WriteSet::for_found_stage(ctx.pipeline, first, ctx.matrix, &id.value) else { continue };
-        for output in &stage.outputs {
-            let path = output.value.trim();
-            if path.is_empty() || writes.allows_output(path) {
-                continue;
-            }
-            let message = format!(
-                "output `{path}` of stage `{}` is outside its write permissions: {} ({})",
-                id.value,
-                writes.describe(),
-                writes.file
-            );
-            let diag = Diagnostic::new(Code::OutputOutsidePermissions, output.range, message)
-                .with_stage(&id.value)
-                .with_fix(Fix::GrantWrite { stage: id.value.clone(), path: path.to_string() });
-            sink.push(&loaded.path, diag);
+        one(ctx, &loaded.path, stage, firsts.get(id.value.as_str()).copied(), sink);
+    }
+}
+
+/// The check for the stage at `index` alone (an edit inside that stage).
+pub fn check_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    let Some((loaded, pipeline)) = ctx.pipeline() else { return };
+    let Some(stage) = pipeline.stages.get(index) else { return };
+    let Some(id) = &stage.id else { return };
+    one(ctx, &loaded.path, stage, pipeline.stage(&id.value), sink);
+}
+
+/// `first`: the pipeline's first stage with this stage's id (whose permissions count).
+fn one(ctx: &Context, path: &str, stage: &Stage, first: Option<&Stage>, sink: &mut Sink) {
+    let Some(id) = &stage.id else { return };
+    let Some(writes) = WriteSet::for_found_stage(ctx.pipeline, first, ctx.matrix, &id.value) else { return };
+    for output in &stage.outputs {
+        let out = output.value.trim();
+        if out.is_empty() || writes.allows_output(out) {
+            continue;
         }
+        let message = format!(
+            "output `{out}` of stage `{}` is outside its write permissions: {} ({})",
+            id.value,
+            writes.describe(),
+            writes.file
+        );
+        let diag = Diagnostic::new(Code::OutputOutsidePermissions, output.range, message)
+            .with_stage(&id.value)
+            .with_fix(Fix::GrantWrite { stage: id.value.clone(), path: out.to_string() });
+        sink.push(path, diag);
     }
 }

@@ -30,7 +30,8 @@ fn run(p: &Loaded<Pipeline>, m: Option<&Loaded<Matrix>>) -> Sink {
         git: None,
     };
     let mut sink = Sink::default();
-    super::run(&ctx, &mut sink);
+    super::run_stages(&ctx, &mut sink);
+    super::run_files(&ctx, &mut sink);
     sink
 }
 

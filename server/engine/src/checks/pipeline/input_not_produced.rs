@@ -5,12 +5,12 @@ use std::collections::HashSet;
 use super::norm;
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::pipeline::Stage;
 
 /// Does output `out` provide input `input`? A directory output provides everything
 /// under it; an input directory is provided by any output inside it. The reference
 /// that `Provided` answers for many outputs at once.
-#[cfg(test)]
-fn provides(out: &str, input: &str) -> bool {
+pub(super) fn provides(out: &str, input: &str) -> bool {
     let (o, i) = (norm(out).trim_end_matches('/'), norm(input).trim_end_matches('/'));
     if o.is_empty() || i.is_empty() {
         return false;
@@ -58,24 +58,38 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     let Some((loaded, p)) = ctx.pipeline() else { return };
     let mut earlier = Provided::default();
     for stage in &p.stages {
-        for input in &stage.inputs {
-            if earlier.provides(&input.value) || ctx.fs.exists(norm(&input.value)) {
-                continue;
-            }
-            let name = stage.id.as_ref().map_or("?", |i| i.value.as_str());
-            let msg = format!(
-                "input `{}` of stage `{name}` is not an output of any earlier stage and does not exist on disk; a stage's inputs must be produced before it runs",
-                input.value
-            );
-            let mut d = Diagnostic::new(Code::InputNotProduced, input.range, msg);
-            if let Some(id) = &stage.id {
-                d = d.with_stage(id.value.clone());
-            }
-            sink.push(&loaded.path, d);
-        }
+        one(ctx, &loaded.path, stage, |input| earlier.provides(input), sink);
         for out in &stage.outputs {
             earlier.add(&out.value);
         }
+    }
+}
+
+/// The check for the stage at `index` alone (an edit inside that stage): its
+/// inputs against the earlier stages' outputs, one by one, with no index to build.
+pub fn check_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    let Some((loaded, p)) = ctx.pipeline() else { return };
+    let Some(stage) = p.stages.get(index) else { return };
+    let earlier = &p.stages[..index];
+    let provided = |input: &str| earlier.iter().flat_map(|s| &s.outputs).any(|out| provides(&out.value, input));
+    one(ctx, &loaded.path, stage, provided, sink);
+}
+
+fn one(ctx: &Context, path: &str, stage: &Stage, provided: impl Fn(&str) -> bool, sink: &mut Sink) {
+    for input in &stage.inputs {
+        if provided(&input.value) || ctx.fs.exists(norm(&input.value)) {
+            continue;
+        }
+        let name = stage.id.as_ref().map_or("?", |i| i.value.as_str());
+        let msg = format!(
+            "input `{}` of stage `{name}` is not an output of any earlier stage and does not exist on disk; a stage's inputs must be produced before it runs",
+            input.value
+        );
+        let mut d = Diagnostic::new(Code::InputNotProduced, input.range, msg);
+        if let Some(id) = &stage.id {
+            d = d.with_stage(id.value.clone());
+        }
+        sink.push(path, d);
     }
 }
 

@@ -12,6 +12,18 @@ pub fn run(ctx: &Context, sink: &mut Sink) {
     input_not_produced::check(ctx, sink);
 }
 
+/// The checks of this theme that report inside one stage, for that stage alone.
+pub fn run_stage(ctx: &Context, index: usize, sink: &mut Sink) {
+    duplicate_stage::check_stage(ctx, index, sink);
+    agent_not_found::check_stage(ctx, index, sink);
+    input_not_produced::check_stage(ctx, index, sink);
+}
+
+/// Does output `out` provide input `input` (as `input-not-produced` decides)?
+pub fn output_provides(out: &str, input: &str) -> bool {
+    input_not_produced::provides(out, input)
+}
+
 /// Root-relative spelling of a path from a pipeline file (`./x` is `x`).
 pub(crate) fn norm(path: &str) -> &str {
     path.trim().trim_start_matches("./")

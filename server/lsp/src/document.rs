@@ -25,13 +25,22 @@ pub struct Document {
 impl Document {
     pub fn new(path: PathBuf, version: i32, text: String, disk: Option<Arc<str>>) -> Self {
         let index = Arc::new(LineIndex::new(&text));
-        Document { path, version, text: Arc::from(text), index, disk, yaml_findings: Default::default() }
+        // A buffer opened unchanged shares the disk's text (one copy of megabytes, not two).
+        let text = match &disk {
+            Some(d) if **d == *text => d.clone(),
+            _ => Arc::from(text),
+        };
+        Document { path, version, text, index, disk, yaml_findings: Default::default() }
     }
 
     /// Applies the client's changes in order; each range refers to the text as
     /// left by the previous change.
     pub fn apply(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>, enc: PositionEncoding) {
-        let mut text = String::from(&*self.text);
+        // Room for every insertion up front: `replace_range` would otherwise double
+        // a megabytes-long buffer on the first keystroke.
+        let room = self.text.len() + changes.iter().map(|c| c.text.len()).sum::<usize>();
+        let mut text = String::with_capacity(room);
+        text.push_str(&self.text);
         for change in changes {
             match change.range {
                 None => {

@@ -199,10 +199,23 @@ fn widen_stdout_pipe() {
     }
 }
 
+/// glibc raises its mmap threshold after the first large free, so the
+/// megabytes-long texts and publish frames of each keystroke would then stay on
+/// the heap and the resident size would creep up; a fixed threshold hands them
+/// back to the system as soon as they are freed.
+fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
+}
+
 /// Serves LSP over stdin/stdout until `exit`, then ends the process at once
 /// (stdin may stay open: a blocked read must not keep us alive).
 pub fn run_stdio() {
     widen_stdout_pipe();
+    return_large_blocks();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -514,3 +514,32 @@ fn the_validator_rejects_what_github_would() {
     assert_eq!(region(json!({"startLine": 0})).len(), 1, "lines are 1-based");
     assert_eq!(region(json!({"startLine": 1, "bogus": 1})).len(), 1);
 }
+
+/// Old Mac line endings (a lone `\r`) count as line breaks, as LSP and editors
+/// count them: the same project written with `\r` only (pipeline and matrix)
+/// gives exactly the same findings, lines and columns as with `\n`.
+#[test]
+fn lone_carriage_returns_end_lines_as_in_editors() {
+    let lf = project();
+    let cr = project();
+    for rel in ["pipeline.yaml", "policies/capability.matrix.md"] {
+        let text = std::fs::read_to_string(cr.path().join(rel)).unwrap();
+        write(cr.path(), rel, &text.replace('\n', "\r"));
+    }
+    let (lf_code, lf_out, _) = check(lf.path(), "json");
+    let (cr_code, cr_out, cr_err) = check(cr.path(), "json");
+    assert_eq!((cr_code, cr_err.as_str()), (lf_code, ""));
+    let findings = |out: &str| serde_json::from_str::<Value>(out).unwrap()["findings"].clone();
+    let (lf, cr) = (findings(&lf_out), findings(&cr_out));
+    // The CR copy's files differ from the commit, but they are governance files:
+    // no new finding, and the four pipeline findings sit on lines 5 and 9.
+    assert_eq!(cr, lf);
+    let lines: Vec<u64> = cr
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "pipeline.yaml" && f["code"] == "output-outside-permissions")
+        .map(|f| f["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 8]);
+}

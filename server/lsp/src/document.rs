@@ -50,7 +50,7 @@ impl Document {
                 Some(r) => {
                     let range = proto::text_range(&text, &self.index, r, enc);
                     text.replace_range(range.start as usize..range.end as usize, &change.text);
-                    Arc::make_mut(&mut self.index).replace(range, &change.text);
+                    Arc::make_mut(&mut self.index).replace(&text, range, &change.text);
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Property tests of document sync and diagnostics (issue 7, item 2):
 //! (a) random streams of incremental edits, in UTF-8 and UTF-16 positions, over
-//!     CJK, emoji and CRLF text, edits at line ends and across lines, leave the
+//!     CJK, emoji, CRLF and lone CR text, edits at line ends and across lines, leave the
 //!     server's `Document` identical to the client's text (a plain `String` here);
 //! (b) the diagnostics after any edit stream equal those of a fresh open of the
 //!     final text (on a temp copy of `tests/fixtures/example`).
@@ -20,12 +20,18 @@ use crate::session::Session;
 // ----- the client's side -------------------------------------------------------
 
 /// The client's position of byte `offset`, computed the plain way (lines end at
-/// `\n`; the column counts the line's characters before it in `enc`).
+/// `\n`, `\r\n` or a lone `\r`, as LSP says; the column counts the line's
+/// characters before it in `enc`).
 fn client_position(text: &str, offset: usize, enc: PositionEncoding) -> Position {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() as u32;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..]
+    let b = text.as_bytes();
+    let (mut line, mut line_start) = (0u32, 0usize);
+    for i in 0..offset {
+        if b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let col = text[line_start..offset]
         .chars()
         .map(|c| match enc {
             PositionEncoding::Utf8 => c.len_utf8() as u32,
@@ -74,8 +80,7 @@ fn client_apply(text: &mut String, edit: &Edit, enc: PositionEncoding) -> TextDo
         }
         Edit::AtLineEnd { a, text: t } => {
             let from = pick(*a);
-            let end = text[from..].find('\n').map_or(text.len(), |i| from + i);
-            let end = if end > 0 && text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
+            let end = text[from..].find(['\r', '\n']).map_or(text.len(), |i| from + i);
             (end, end, t.clone())
         }
     };
@@ -91,6 +96,8 @@ fn piece() -> impl Strategy<Value = String> {
         Just(" ".to_string()),
         Just("\n".to_string()),
         Just("\r\n".to_string()),
+        Just("\r".to_string()),
+        Just("a\rb".to_string()),
         Just("初始化".to_string()),
         Just("😀".to_string()),
         Just("é".to_string()),

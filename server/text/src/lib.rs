@@ -66,40 +66,57 @@ pub struct LineCol {
 
 /// Start offsets of every line of one text, so positions convert in O(log n).
 ///
-/// Lines end at `\n`; a `\r` before it belongs to the line ending and a column past
-/// the line's content clamps to the content's end (LSP clients may send that).
+/// Lines end at `\n`, `\r\n` or a lone `\r`, as LSP counts them; a column past the
+/// line's content clamps to the content's end (LSP clients may send that).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
     len: u32,
 }
 
+/// Does a line start at byte `p` of `b` (`0 < p <= b.len()`)? Only bytes `p - 1`
+/// and `p` decide: after `\n`, or after a `\r` that no `\n` follows.
+fn starts_line(b: &[u8], p: usize) -> bool {
+    match b[p - 1] {
+        b'\n' => true,
+        b'\r' => b.get(p) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let b = text.as_bytes();
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        for (i, &c) in b.iter().enumerate() {
+            if (c == b'\n' || c == b'\r') && starts_line(b, i + 1) {
                 line_starts.push(i as u32 + 1);
             }
         }
         LineIndex { line_starts, len: text.len() as u32 }
     }
 
-    /// The index of the text after `range` was replaced by `new_text`: only the
-    /// line starts after the edit move (a keystroke must not re-scan megabytes).
-    pub fn replace(&mut self, range: TextRange, new_text: &str) {
+    /// The index of `text` (the text after `range` of the old one was replaced by
+    /// `new_text`): only line starts at or after the edit move, and only those whose
+    /// two deciding bytes changed are looked at again (a keystroke must not re-scan
+    /// megabytes).
+    pub fn replace(&mut self, text: &str, range: TextRange, new_text: &str) {
         let (start, end) = (range.start.min(self.len), range.end.min(self.len));
         let delta = new_text.len() as i64 - (end - start) as i64;
-        // Lines that began inside the replaced bytes are gone; new ones come from `new_text`.
-        let first = self.line_starts.partition_point(|&s| s <= start);
+        // Old starts up to `start - 1` and from `end + 1` on keep their deciding
+        // bytes; those from `start` to `end` (new: `start + new_text.len()`) may not.
+        let first = self.line_starts.partition_point(|&s| s < start.max(1));
         let last = self.line_starts.partition_point(|&s| s <= end);
-        let added = new_text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| start + i as u32 + 1);
-        self.line_starts.splice(first..last, added.collect::<Vec<_>>());
-        let moved = first + new_text.bytes().filter(|&b| b == b'\n').count();
-        for s in &mut self.line_starts[moved..] {
+        let b = text.as_bytes();
+        let fresh_end = (start as usize + new_text.len()).min(b.len());
+        let fresh: Vec<u32> =
+            (start.max(1) as usize..=fresh_end).filter(|&p| starts_line(b, p)).map(|p| p as u32).collect();
+        let added = fresh.len();
+        self.line_starts.splice(first..last, fresh);
+        for s in &mut self.line_starts[first + added..] {
             *s = (*s as i64 + delta) as u32;
         }
-        self.len = (self.len as i64 + delta) as u32;
+        self.len = text.len() as u32;
     }
 
     pub fn line_count(&self) -> u32 {
@@ -109,8 +126,10 @@ impl LineIndex {
     /// Byte range of line `line`, without its line ending.
     pub fn line_range(&self, text: &str, line: u32) -> Option<TextRange> {
         let start = *self.line_starts.get(line as usize)?;
+        // The next line's start, less its line ending (`\n`, `\r\n` or `\r`).
         let mut end = self.line_starts.get(line as usize + 1).map(|&n| n - 1).unwrap_or(self.len);
-        if end > start && text.as_bytes().get(end as usize - 1) == Some(&b'\r') {
+        let b = text.as_bytes();
+        if end > start && b.get(end as usize) == Some(&b'\n') && b.get(end as usize - 1) == Some(&b'\r') {
             end -= 1;
         }
         Some(TextRange::new(start, end))
@@ -184,10 +203,28 @@ mod tests {
         assert_eq!(idx.offset(text, LineCol { line: 1, col: 7 }, PositionEncoding::Utf8), x);
     }
 
+    /// A lone `\r` ends a line, as LSP says (old Mac files); `\r\n` is one ending.
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let text = "a\rb\r\nc\r\r\n初";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 5);
+        let at = |s: &str| text.find(s).unwrap() as u32;
+        assert_eq!(idx.position(text, at("b"), PositionEncoding::Utf16), LineCol { line: 1, col: 0 });
+        assert_eq!(idx.position(text, at("c"), PositionEncoding::Utf16), LineCol { line: 2, col: 0 });
+        assert_eq!(idx.position(text, at("初"), PositionEncoding::Utf16), LineCol { line: 4, col: 0 });
+        assert_eq!(idx.line_range(text, 0), Some(TextRange::new(0, 1)));
+        assert_eq!(idx.line_range(text, 1), Some(TextRange::new(2, 3)));
+        // `c\r` then an empty line ended by `\r\n`.
+        assert_eq!(idx.line_range(text, 2), Some(TextRange::new(5, 6)));
+        assert_eq!(idx.line_range(text, 3), Some(TextRange::new(7, 7)));
+        assert_eq!(idx.offset(text, LineCol { line: 0, col: 9 }, PositionEncoding::Utf8), 1);
+    }
+
     /// `replace` gives the index a fresh scan of the edited text gives.
     #[test]
     fn replace_matches_a_fresh_index() {
-        let pieces = ["", "a", "\n", "\r\n", "xy\nz", "\n\n", "初\n", "😀"];
+        let pieces = ["", "a", "\n", "\r\n", "\r", "a\rb", "xy\nz", "\n\n", "初\n", "😀"];
         let mut seed = 7u64;
         let mut next = |n: usize| {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -201,7 +238,7 @@ mod tests {
             let (a, b) = (a.min(b), a.max(b));
             let new = pieces[next(pieces.len())];
             text.replace_range(a..b, new);
-            idx.replace(TextRange::new(a as u32, b as u32), new);
+            idx.replace(&text, TextRange::new(a as u32, b as u32), new);
             assert_eq!(idx, LineIndex::new(&text), "after replacing {a}..{b} with {new:?}: {text:?}");
             if text.len() > 200 {
                 text.truncate(text.char_indices().nth(20).map_or(text.len(), |(i, _)| i));

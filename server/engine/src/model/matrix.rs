@@ -63,13 +63,23 @@ fn range(start: usize, end: usize) -> TextRange {
     TextRange::new(start as u32, end as u32)
 }
 
-/// Lines with their start offsets, line endings dropped.
+/// Lines with their start offsets, line endings (`\n`, `\r\n`, a lone `\r`) dropped.
 fn lines(text: &str) -> Vec<(usize, &str)> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    for raw in text.split_inclusive('\n') {
-        out.push((start, raw.trim_end_matches(['\n', '\r'])));
-        start += raw.len();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\n' || b[i] == b'\r' {
+            out.push((start, &text[start..i]));
+            i += if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    if start < b.len() {
+        out.push((start, &text[start..]));
     }
     out
 }

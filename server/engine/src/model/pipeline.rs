@@ -909,6 +909,21 @@ mod tests {
         assert!(planned * 2 > steps, "only {planned} of {steps} edits were re-read incrementally");
     }
 
+    /// Other line endings. Old Mac (`\r`): such a file gets no layout, so every
+    /// edit is a full load (the item scan knows `\n` only). Windows (`\r\n`):
+    /// incremental re-reads equal full loads.
+    #[test]
+    fn other_line_endings_give_what_a_full_load_gives() {
+        let text = include_str!("../../../../tests/fixtures/agent-app-factory/pipeline.yaml");
+        let cr = text.replace('\n', "\r");
+        let (full, layout) = load_with_layout("pipeline.yaml", cr.as_str().into());
+        assert_eq!(full.model.as_ref().map(|p| p.stages.len()), Some(7));
+        assert!(layout.is_none());
+        let crlf = text.replace('\n', "\r\n");
+        let (planned, steps) = incremental_equals_full(&crlf, 200, 5);
+        assert!(planned * 2 > steps, "only {planned} of {steps} edits were re-read incrementally");
+    }
+
     #[test]
     fn common_prefix_and_suffix_over_blocks() {
         let a: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();

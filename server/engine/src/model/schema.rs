@@ -14,10 +14,13 @@ pub struct Reader<'t> {
     pub diags: Vec<Diagnostic>,
 }
 
-/// 1-based line of a byte offset (for messages).
+/// 1-based line of a byte offset (for messages), counted as editors count
+/// lines (`\n`, `\r\n` or a lone `\r` ends one).
 pub fn line_of(text: &str, offset: u32) -> usize {
     let end = (offset as usize).min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    let b = text.as_bytes();
+    b[..end].iter().enumerate().filter(|&(i, &c)| c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n'))).count()
+        + 1
 }
 
 /// The first line of `range`, trimmed, never zero width when the text has a character there:

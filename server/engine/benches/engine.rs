@@ -103,6 +103,16 @@ fn pipelines() {
                 snap.set("pipeline.yaml", Some(if flip { typed.clone() } else { text.clone() }));
                 snap.analyze(&fs, &[], None, &none)
             });
+            // What the server does: start from the previous analysis (`analyze_since`),
+            // so only the edited stage is checked again.
+            let mut prev = Some(snap.analyze_since(None, &fs, &[], None, &none));
+            time(&format!("keystroke: set + analyze_since, {stages} stages"), 20, budget, || {
+                flip = !flip;
+                snap.set("pipeline.yaml", Some(if flip { typed.clone() } else { text.clone() }));
+                let a = snap.analyze_since(prev.take(), &fs, &[], None, &none);
+                assert!(a.reused, "a keystroke inside one stage reuses the previous analysis");
+                prev = Some(a);
+            });
             let mut full = snap.clone();
             time(&format!("(full re-read: set after a new root), {stages}"), runs, budget, || {
                 full = Snapshot::empty(full.root.clone());

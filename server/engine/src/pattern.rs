@@ -12,7 +12,9 @@
 //! Paths given to `matches` are root-relative and `/`-separated, without a
 //! leading `/` (`artifacts/backend/src/a.ts`).
 
-use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use std::sync::OnceLock;
+
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 type Cache<T> = std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, T>>>;
 
@@ -44,7 +46,36 @@ pub struct Pattern {
     /// The glob actually compiled (leading `/` dropped, trailing `/` made `/**`).
     pub glob: String,
     compiled: Glob,
-    matcher: GlobMatcher,
+    /// Most patterns are a path or a directory: those match without an automaton.
+    plain: Option<Plain>,
+    /// Built on first use: a regex costs far more to build than to run, and most
+    /// patterns never need one (see `plain`).
+    matcher: OnceLock<GlobMatcher>,
+}
+
+/// A pattern without wildcards, matched by comparing strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Plain {
+    /// Exactly this path.
+    Path(String),
+    /// Everything under this directory (`dir/`, `dir/**`): paths that start `dir/`.
+    Under(String),
+}
+
+impl Plain {
+    fn of(glob: &str) -> Option<Plain> {
+        if let Some(dir) = glob.strip_suffix("/**") {
+            return (!dir.is_empty() && !has_wildcard(dir)).then(|| Plain::Under(format!("{dir}/")));
+        }
+        (!has_wildcard(glob)).then(|| Plain::Path(glob.to_string()))
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        match self {
+            Plain::Path(p) => path == p,
+            Plain::Under(dir) => path.starts_with(dir.as_str()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,13 +157,16 @@ impl Pattern {
         validate(source)?;
         let glob = to_glob(source);
         let compiled = build(&glob)?;
-        let matcher = compiled.compile_matcher();
-        Ok(Pattern { source: source.to_string(), glob, compiled, matcher })
+        let plain = Plain::of(&glob);
+        Ok(Pattern { source: source.to_string(), glob, compiled, plain, matcher: OnceLock::new() })
     }
 
     /// Does the root-relative, `/`-separated `path` match?
     pub fn matches(&self, path: &str) -> bool {
-        self.matcher.is_match(path)
+        match &self.plain {
+            Some(plain) => plain.matches(path),
+            None => self.matcher.get_or_init(|| self.compiled.compile_matcher()).is_match(path),
+        }
     }
 
     /// Does the pattern name a directory and everything under it (`dir/`, `dir/**`)?
@@ -186,23 +220,33 @@ pub fn is_ambiguous(source: &str) -> bool {
     !source.contains('/') && source.contains(['*', '?', '[']) && !source.contains("**")
 }
 
-/// Many patterns matched at once (globset's `GlobSet`): one pass per path.
-#[derive(Clone, Debug)]
+/// Many patterns matched at once: globset's `GlobSet` (one pass per path), or,
+/// when every pattern is a path or a directory (most write permissions), a few
+/// string comparisons, with no automaton to build.
+#[derive(Clone, Debug, Default)]
 pub struct PatternSet {
-    set: GlobSet,
+    how: SetKind,
     len: usize,
 }
 
-impl Default for PatternSet {
-    fn default() -> Self {
-        PatternSet { set: GlobSet::empty(), len: 0 }
-    }
+#[derive(Clone, Debug, Default)]
+enum SetKind {
+    #[default]
+    Empty,
+    Plain(Vec<Plain>),
+    Globs(GlobSet),
 }
 
 impl PatternSet {
     /// Builds the set; index `i` in match results is `patterns[i]`.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a Pattern>) -> PatternSet {
         let patterns: Vec<&Pattern> = patterns.into_iter().collect();
+        if patterns.is_empty() {
+            return PatternSet::default();
+        }
+        if let Some(plain) = patterns.iter().map(|p| p.plain.clone()).collect::<Option<Vec<Plain>>>() {
+            return PatternSet { how: SetKind::Plain(plain), len: patterns.len() };
+        }
         let key = patterns.iter().map(|p| p.glob.as_str()).collect::<Vec<_>>().join("\0");
         cached(&SETS, key, || {
             let mut b = GlobSetBuilder::new();
@@ -210,7 +254,7 @@ impl PatternSet {
                 b.add(p.compiled.clone());
             }
             let set = b.build().unwrap_or_else(|_| GlobSet::empty());
-            PatternSet { set, len: patterns.len() }
+            PatternSet { how: SetKind::Globs(set), len: patterns.len() }
         })
     }
 
@@ -223,22 +267,28 @@ impl PatternSet {
     }
 
     pub fn is_match(&self, path: &str) -> bool {
-        self.set.is_match(path)
+        match &self.how {
+            SetKind::Empty => false,
+            SetKind::Plain(all) => all.iter().any(|p| p.matches(path)),
+            SetKind::Globs(set) => set.is_match(path),
+        }
     }
 
     /// Indices of the matching patterns, in ascending order.
     pub fn matches(&self, path: &str) -> Vec<usize> {
-        self.set.matches(path)
+        match &self.how {
+            SetKind::Empty => Vec::new(),
+            SetKind::Plain(all) => (0..all.len()).filter(|&i| all[i].matches(path)).collect(),
+            SetKind::Globs(set) => set.matches(path),
+        }
     }
 
     /// The lowest index that matches.
     pub fn first_match(&self, path: &str) -> Option<usize> {
-        self.set.matches(path).into_iter().next()
-    }
-
-    /// For many paths: prepare once, test against several sets.
-    pub fn is_match_candidate(&self, c: &Candidate<'_>) -> bool {
-        self.set.is_match_candidate(c)
+        match &self.how {
+            SetKind::Plain(all) => all.iter().position(|p| p.matches(path)),
+            _ => self.matches(path).into_iter().next(),
+        }
     }
 }
 
@@ -328,6 +378,23 @@ mod tests {
         assert_eq!(Pattern::compile("a/b/").unwrap().literal_prefix(), "a/b");
     }
 
+    /// Paths and directories skip the automaton; they must answer as globset does.
+    #[test]
+    fn plain_patterns_match_as_their_globs_do() {
+        let paths = ["a", "a/b", "a/b/c", "a/bc", "ab", "a/", "", "输入/想法.md", "输入", "x/a/b"];
+        for pat in ["a", "a/b", "a/", "a/b/", "a/**", "/a/b", "输入/", "a/b/**"] {
+            let p = Pattern::compile(pat).unwrap();
+            assert!(p.plain.is_some(), "{pat}");
+            let glob = p.compiled.compile_matcher();
+            for path in paths {
+                assert_eq!(p.matches(path), glob.is_match(path), "{pat} vs {path:?}");
+            }
+        }
+        for pat in ["a/*", "**", "/", "a/**/b", "{a,b}/", "a/[bc]/"] {
+            assert!(Pattern::compile(pat).unwrap().plain.is_none(), "{pat}");
+        }
+    }
+
     #[test]
     fn sets_match_like_patterns() {
         let pats: Vec<Pattern> =
@@ -339,5 +406,14 @@ mod tests {
         assert!(set.is_match("src/a/b.rs"));
         assert!(!set.is_match("docs/README.md"));
         assert!(!PatternSet::default().is_match("x"));
+        // A set of paths and directories only: the same answers without globset.
+        let plain: Vec<Pattern> =
+            ["artifacts/ui/", "README.md", "artifacts/backend/"].iter().map(|s| Pattern::compile(s).unwrap()).collect();
+        let set = PatternSet::new(&plain);
+        assert!(matches!(set.how, SetKind::Plain(_)));
+        assert_eq!(set.matches("artifacts/backend/a.ts"), vec![2]);
+        assert_eq!(set.first_match("README.md"), Some(1));
+        assert!(!set.is_match("artifacts/ui"));
+        assert!(!set.is_match("docs/README.md"));
     }
 }

@@ -16,6 +16,7 @@ use crate::fs_view::FsView;
 use crate::model::pipeline::{Facets, Stage, StageEdit};
 use crate::model::{evidence, matrix, pipeline, scope, state, Loaded};
 use crate::root::Root;
+use tollgate_text::TextRange;
 
 /// Which of a root's files a path is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,8 +118,46 @@ pub struct ReadError {
     pub message: String,
 }
 
-/// Largest file tollgate reads; a larger one is reported, not parsed.
+/// Largest file tollgate reads at all (a changed file's text for its
+/// diagnostics' positions, an open document's copy on disk); a larger one is
+/// reported, not read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest file tollgate parses: the files it models (pipeline, matrix, state,
+/// scope, evidence, on disk or in an open buffer) and the other YAML and JSON
+/// buffers it checks. Parsing costs tens of times the text in memory (a 50 MB
+/// pipeline took GBs in a debug build); a larger file gets one finding that
+/// names its size and this limit, and its last good model keeps serving.
+pub const MAX_MODELLED_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Why a file of `size` bytes is not parsed.
+pub fn too_large_message(size: u64) -> String {
+    format!("{size} bytes is over tollgate's limit of {MAX_MODELLED_BYTES} bytes (8 MiB) for the files it parses")
+}
+
+/// Where the finding on a file too large to parse sits: its first line's content
+/// (its line ending when the first line is empty), at most 256 bytes, within the
+/// part of `head` that is valid UTF-8. Returns the range and the text it lies in
+/// (a prefix of the file, for positions).
+fn head_range(head: &[u8]) -> (TextRange, Arc<str>) {
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let line_end = valid.find(['\n', '\r']).unwrap_or(valid.len());
+    let (start, mut end) = (0, line_end);
+    if end == start {
+        // An empty first line: mark its line ending.
+        end = if valid[start..].starts_with("\r\n") { 2 } else { valid.len().min(1) };
+    }
+    let mut end = end.min(256);
+    while !valid.is_char_boundary(end) {
+        end -= 1;
+    }
+    let range = TextRange::new(start as u32, end as u32);
+    let text_end = if valid[end..].starts_with("\r\n") { end + 2 } else { end };
+    (range, Arc::from(&valid[..text_end]))
+}
 
 /// Reads a root-relative file: Ok(None) when absent, Err when unreadable.
 pub fn read_text(root: &Path, rel: &str) -> Result<Option<Arc<str>>, String> {
@@ -161,6 +200,16 @@ impl Snapshot {
         let mut errors = Vec::new();
         let l = snap.root.layout.clone();
         for rel in [&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence] {
+            let path = snap.root.dir.join(rel);
+            if let Some(size) = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len()) {
+                if size > MAX_MODELLED_BYTES {
+                    // Only its first line is read, to place the finding.
+                    let head = crate::changes::read_head(&path).unwrap_or_default();
+                    snap.set_too_large(rel, size, &head);
+                    errors.push(ReadError { path: rel.clone(), message: too_large_message(size) });
+                    continue;
+                }
+            }
             match read_text(&snap.root.dir, rel) {
                 Ok(text) => {
                     snap.set(rel, text);
@@ -180,7 +229,16 @@ impl Snapshot {
         fn put<T>(slot: &mut Option<Slot<T>>, text: Option<Arc<str>>, load: impl Fn(Arc<str>) -> Loaded<T>) {
             *slot = text.map(|t| Slot::new(load(t), slot.as_ref()));
         }
-        match self.root.kind_of(rel) {
+        let kind = self.root.kind_of(rel);
+        let modelled = matches!(
+            kind,
+            FileKind::Pipeline | FileKind::Matrix | FileKind::State | FileKind::Scope | FileKind::Evidence
+        );
+        if let Some(t) = text.as_ref().filter(|t| modelled && t.len() as u64 > MAX_MODELLED_BYTES) {
+            self.set_too_large(rel, t.len() as u64, t.as_bytes());
+            return true;
+        }
+        match kind {
             FileKind::Pipeline => self.set_pipeline(rel, text),
             FileKind::Matrix => put(&mut self.matrix, text, |t| matrix::load(rel, t)),
             FileKind::State => put(&mut self.state, text, |t| state::load(rel, t)),
@@ -194,24 +252,36 @@ impl Snapshot {
     /// A modelled file that exists but cannot be read (not UTF-8, too large): it
     /// has no model, and one finding says why.
     pub fn set_unreadable(&mut self, rel: &str, message: &str) {
-        fn put<T>(slot: &mut Option<Slot<T>>, rel: &str, diag: Diagnostic) {
-            let loaded = Loaded { path: rel.to_string(), text: Arc::from(""), model: None, diagnostics: vec![diag] };
+        self.put_unparsed(rel, Arc::from(""), TextRange::empty(0), format!("{rel} cannot be read: {message}"));
+    }
+
+    /// A modelled file over [`MAX_MODELLED_BYTES`]: not parsed, one finding on its
+    /// first line names its size and the limit. `head`: the file's first bytes
+    /// (through its first line ending at least).
+    pub fn set_too_large(&mut self, rel: &str, size: u64, head: &[u8]) {
+        let (range, text) = head_range(head);
+        self.put_unparsed(rel, text, range, format!("{rel} is too large to check: {}", too_large_message(size)));
+    }
+
+    /// A modelled file without a model: `text` (what the finding's range lies in) and one finding.
+    fn put_unparsed(&mut self, rel: &str, text: Arc<str>, range: TextRange, message: String) {
+        fn put<T>(slot: &mut Option<Slot<T>>, rel: &str, text: Arc<str>, diag: Diagnostic) {
+            let loaded = Loaded { path: rel.to_string(), text, model: None, diagnostics: vec![diag] };
             *slot = Some(Slot::new(loaded, slot.as_ref()));
         }
         let kind = self.root.kind_of(rel);
         let code = if kind == FileKind::Matrix { Code::MatrixMalformed } else { Code::YamlSyntax };
-        let diag =
-            Diagnostic::new(code, tollgate_text::TextRange::empty(0), format!("{rel} cannot be read: {message}"));
+        let diag = Diagnostic::new(code, range, message);
         match kind {
             FileKind::Pipeline => {
                 self.pipeline_gen += 1;
                 self.last_edit = None;
-                put(&mut self.pipeline, rel, diag)
+                put(&mut self.pipeline, rel, text, diag)
             }
-            FileKind::Matrix => put(&mut self.matrix, rel, diag),
-            FileKind::State => put(&mut self.state, rel, diag),
-            FileKind::Scope => put(&mut self.scope, rel, diag),
-            FileKind::Evidence => put(&mut self.evidence, rel, diag),
+            FileKind::Matrix => put(&mut self.matrix, rel, text, diag),
+            FileKind::State => put(&mut self.state, rel, text, diag),
+            FileKind::Scope => put(&mut self.scope, rel, text, diag),
+            FileKind::Evidence => put(&mut self.evidence, rel, text, diag),
             _ => {}
         }
     }
@@ -569,6 +639,11 @@ fn affected_stages(stages: &[Stage], edit: &StageEdit, now: &Stage, f: &Facets) 
 
 /// Syntax and duplicate-key findings of a YAML or JSON file the root does not model.
 pub fn check_other_yaml(rel: &str, text: &str) -> Vec<Diagnostic> {
+    if text.len() as u64 > MAX_MODELLED_BYTES {
+        let (range, _) = head_range(text.as_bytes());
+        let message = format!("{rel} is too large to check: {}", too_large_message(text.len() as u64));
+        return vec![Diagnostic::new(Code::YamlSyntax, range, message)];
+    }
     let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
     crate::model::schema::syntax_findings(text, &parsed, rel)
 }

@@ -359,9 +359,10 @@ fn locate(root: &Root, facts: &GitFacts, changes: &mut [Change]) {
     }
 }
 
-/// The start of a file, through its first line ending (at most 64 KiB).
-pub(super) fn read_head(path: &Path) -> Option<Vec<u8>> {
-    // Never open a FIFO or a device: opening a FIFO blocks until a writer comes.
+/// Opens a regular file for reading; None for anything else. Never opens a FIFO
+/// or a device: opening a FIFO blocks until a writer comes, reading one blocks
+/// until it writes.
+fn open_regular(path: &Path) -> Option<std::fs::File> {
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
@@ -374,12 +375,14 @@ pub(super) fn read_head(path: &Path) -> Option<Vec<u8>> {
         opts.custom_flags(0o4000);
     }
     let file = opts.open(path).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+/// The start of a file, through its first line ending (at most 64 KiB).
+pub(crate) fn read_head(path: &Path) -> Option<Vec<u8>> {
+    let mut file = open_regular(path)?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    let mut file = file;
     while buf.len() < 64 * 1024 {
         let n = file.read(&mut chunk).ok()?;
         buf.extend_from_slice(&chunk[..n]);
@@ -390,12 +393,17 @@ pub(super) fn read_head(path: &Path) -> Option<Vec<u8>> {
     Some(buf)
 }
 
-pub(super) fn read_small(path: &Path) -> Option<Vec<u8>> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_COMPARE_BYTES {
+/// A whole regular file of at most `MAX_COMPARE_BYTES` (16 MiB).
+pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let file = open_regular(path)?;
+    let len = file.metadata().ok()?.len();
+    if len > MAX_COMPARE_BYTES {
         return None;
     }
-    std::fs::read(path).ok()
+    let mut buf = Vec::with_capacity(len as usize);
+    // A file that grows while read stops at the limit all the same.
+    file.take(MAX_COMPARE_BYTES + 1).read_to_end(&mut buf).ok()?;
+    (buf.len() as u64 <= MAX_COMPARE_BYTES).then_some(buf)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod walk;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub(crate) use git::{read_head, read_small};
 pub use lines::{first_changed_line, first_diff_line, line_range, mark_range};
 pub use time::parse_rfc3339;
 

@@ -11,7 +11,7 @@ mod unauthorized_write;
 pub(crate) mod tests;
 
 use super::{Context, Sink};
-use crate::changes::{mark_range, Change};
+use crate::changes::{mark_range, read_head, read_small, Change};
 use crate::model::scope::{Op, Scope, ScopeEntry};
 use crate::pattern::Pattern;
 use crate::permissions::WriteSet;
@@ -19,10 +19,24 @@ use crate::root::{is_control, is_governance};
 use tollgate_text::TextRange;
 
 pub fn run(ctx: &Context, sink: &mut Sink) {
-    unauthorized_write::check(ctx, sink);
-    out_of_scope::check(ctx, sink);
+    let Some(stage) = current_stage(ctx) else { return };
+    // What every changed path is measured against, built once per analysis: with
+    // 100,000 changed paths, compiling (or even copying) a matcher per path costs
+    // far more than the matching itself.
+    let live = Live { stage, writes: write_set(ctx, stage), scope: binding_scope(ctx, stage).map(BoundScope::new) };
+    unauthorized_write::check(ctx, &live, sink);
+    out_of_scope::check(ctx, &live, sink);
     deleted_output::check(ctx, sink);
-    stage_summary::check(ctx, sink);
+    stage_summary::check(ctx, &live, sink);
+}
+
+/// The current stage of an active run and the rules its changed paths are held to.
+pub(crate) struct Live<'a> {
+    pub stage: &'a str,
+    /// Its write permissions, when it has any.
+    pub writes: Option<WriteSet>,
+    /// The retained scope that binds it, when one does.
+    pub scope: Option<BoundScope<'a>>,
 }
 
 /// The current stage, while the run is active.
@@ -48,8 +62,12 @@ pub(crate) fn range_of(ctx: &Context, change: &Change) -> TextRange {
     if change.op == Op::Delete {
         return TextRange::empty(0);
     }
-    let text = std::fs::read(ctx.root.join(&change.path)).unwrap_or_default();
+    // Read only what is needed, and only from a regular file: a FIFO an agent
+    // left among its outputs would block a plain read forever, and a device never ends.
+    let path = ctx.root.join(&change.path);
     let line = change.first_line.unwrap_or(0);
+    let text = if line == 0 { read_head(&path) } else { read_small(&path).or_else(|| read_head(&path)) };
+    let text = text.unwrap_or_default();
     mark_range(&text, line).or_else(|| mark_range(&text, 0)).unwrap_or_default()
 }
 
@@ -91,22 +109,36 @@ pub(crate) fn binding_scope<'a>(ctx: &Context<'a>, stage: &str) -> Option<&'a Sc
     }
 }
 
-fn entry_matches(e: &ScopeEntry, path: &str) -> bool {
-    Pattern::compile(e.path.value.trim()).is_ok_and(|p| p.matches(path))
+/// A scope with its entries' patterns compiled once (an invalid pattern matches
+/// nothing; `invalid-pattern` reports it).
+pub(crate) struct BoundScope<'s> {
+    pub scope: &'s Scope,
+    allow: Vec<(&'s ScopeEntry, Option<Pattern>)>,
+    exclude: Vec<(&'s ScopeEntry, Option<Pattern>)>,
 }
 
-pub(crate) fn verdict<'s>(scope: &'s Scope, change: &Change) -> Verdict<'s> {
-    let (path, op) = (change.path.as_str(), change.op);
-    if let Some(e) = scope.exclude.iter().find(|e| e.ops.has(op) && entry_matches(e, path)) {
-        return Verdict::Excluded(e);
+impl<'s> BoundScope<'s> {
+    pub(crate) fn new(scope: &'s Scope) -> Self {
+        let compile = |entries: &'s [ScopeEntry]| -> Vec<(&'s ScopeEntry, Option<Pattern>)> {
+            entries.iter().map(|e| (e, Pattern::compile(e.path.value.trim()).ok())).collect()
+        };
+        BoundScope { scope, allow: compile(&scope.allow), exclude: compile(&scope.exclude) }
     }
-    let matching: Vec<&ScopeEntry> = scope.allow.iter().filter(|e| entry_matches(e, path)).collect();
-    if matching.iter().any(|e| e.ops.has(op)) {
-        Verdict::Inside
-    } else if matching.is_empty() {
-        Verdict::Outside
-    } else {
-        Verdict::WrongOp(matching)
+
+    pub(crate) fn verdict(&self, change: &Change) -> Verdict<'s> {
+        let (path, op) = (change.path.as_str(), change.op);
+        let hit = |p: &Option<Pattern>| p.as_ref().is_some_and(|p| p.matches(path));
+        if let Some((e, _)) = self.exclude.iter().find(|(e, p)| e.ops.has(op) && hit(p)) {
+            return Verdict::Excluded(e);
+        }
+        let matching: Vec<&'s ScopeEntry> = self.allow.iter().filter(|(_, p)| hit(p)).map(|(e, _)| *e).collect();
+        if matching.iter().any(|e| e.ops.has(op)) {
+            Verdict::Inside
+        } else if matching.is_empty() {
+            Verdict::Outside
+        } else {
+            Verdict::WrongOp(matching)
+        }
     }
 }
 

@@ -2,19 +2,19 @@
 //! current stage (SPEC 4): E when an exclude entry applies (excludes always
 //! win), else W.
 
-use super::{binding_scope, current_stage, edits, range_of, scope_name, verb, verdict, Verdict};
+use super::{edits, range_of, scope_name, verb, Live, Verdict};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix, Severity};
 
 const RETURN: &str = "Return point: exploration (expand or revise the scope)";
 
-pub fn check(ctx: &Context, sink: &mut Sink) {
-    let Some(stage) = current_stage(ctx) else { return };
-    let Some(scope) = binding_scope(ctx, stage) else { return };
-    let name = scope_name(scope);
+pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
+    let Some(scope) = &live.scope else { return };
+    let stage = live.stage;
+    let name = scope_name(scope.scope);
     for change in edits(ctx) {
         let (what, op, path) = (verb(change.op), change.op.as_str(), &change.path);
-        let (message, excluded) = match verdict(scope, change) {
+        let (message, excluded) = match scope.verdict(change) {
             Verdict::Inside => continue,
             Verdict::Excluded(e) => {
                 let why = e.reason.as_ref().map(|r| format!(" ({})", r.value)).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! `stage-summary`: on the current stage's `id` in pipeline.yaml, how many files
 //! the stage wrote outside its permissions and outside the scope.
 
-use super::{binding_scope, current_stage, edits, unauthorized, verdict, write_set, Verdict};
+use super::{edits, unauthorized, Live, Verdict};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
 
@@ -13,16 +13,15 @@ fn files(n: usize) -> String {
     }
 }
 
-pub fn check(ctx: &Context, sink: &mut Sink) {
-    let Some(stage) = current_stage(ctx) else { return };
+pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
+    let stage = live.stage;
     let Some((loaded, pipeline)) = ctx.pipeline() else { return };
     let Some(id) = pipeline.stage(stage).and_then(|s| s.id.as_ref()) else { return };
-    let writes = write_set(ctx, stage);
-    let scope = binding_scope(ctx, stage);
     let (mut outside_perms, mut outside_scope) = (0, 0);
     for change in edits(ctx) {
-        outside_perms += usize::from(writes.as_ref().is_some_and(|w| unauthorized(w, change)));
-        outside_scope += usize::from(scope.is_some_and(|s| !matches!(verdict(s, change), Verdict::Inside)));
+        outside_perms += usize::from(live.writes.as_ref().is_some_and(|w| unauthorized(w, change)));
+        outside_scope +=
+            usize::from(live.scope.as_ref().is_some_and(|s| !matches!(s.verdict(change), Verdict::Inside)));
     }
     let mut parts = Vec::new();
     if outside_perms > 0 {

@@ -2,22 +2,24 @@
 //! permissions (`permissions.write`, else its matrix row). A stage with neither
 //! is `matrix-missing-stage`'s business: nothing to measure against here.
 
-use super::{current_stage, edits, range_of, unauthorized, verb, write_set};
+use super::{edits, range_of, unauthorized, verb, Live};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::scope::Op;
 
-pub fn check(ctx: &Context, sink: &mut Sink) {
-    let Some(stage) = current_stage(ctx) else { return };
-    let Some(writes) = write_set(ctx, stage) else { return };
-    for change in edits(ctx).filter(|c| unauthorized(&writes, c)) {
+pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
+    let Some(writes) = &live.writes else { return };
+    let stage = live.stage;
+    // Named once, not once per file.
+    let (rules, file) = (writes.describe(), &writes.file);
+    for change in edits(ctx).filter(|c| unauthorized(writes, c)) {
         let message = format!(
             "stage `{stage}` {} `{}` outside its write permissions: {} ({}). \
              Return point: user (quarantine the file, or a person grants write access)",
             verb(change.op),
             change.path,
-            writes.describe(),
-            writes.file,
+            rules,
+            file,
         );
         let mut diag = Diagnostic::new(Code::UnauthorizedWrite, range_of(ctx, change), message).with_stage(stage);
         // A deleted file has nothing left to move.

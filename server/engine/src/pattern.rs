@@ -50,7 +50,74 @@ pub struct Pattern {
     plain: Option<Plain>,
     /// Built on first use: a regex costs far more to build than to run, and most
     /// patterns never need one (see `plain`).
-    matcher: OnceLock<GlobMatcher>,
+    matcher: OnceLock<Matcher>,
+}
+
+/// globset matches bytes: its `?` and `[...]` take one byte, so `?` would not
+/// match `é` nor `初` (SPEC 4: one character). Patterns with either are matched by
+/// globset's own regex read in Unicode mode instead (`unicode_regex`).
+#[derive(Clone, Debug)]
+enum Matcher {
+    Glob(GlobMatcher),
+    Chars(regex::Regex),
+}
+
+impl Matcher {
+    fn new(glob: &Glob) -> Matcher {
+        if counts_characters(glob.glob()) {
+            if let Some(re) = unicode_regex(glob.regex()) {
+                return Matcher::Chars(re);
+            }
+        }
+        Matcher::Glob(glob.compile_matcher())
+    }
+
+    fn is_match(&self, path: &str) -> bool {
+        match self {
+            Matcher::Glob(m) => m.is_match(path),
+            Matcher::Chars(re) => re.is_match(path),
+        }
+    }
+}
+
+/// Does the glob hold a `?` or a `[...]`, whose width is one character?
+fn counts_characters(glob: &str) -> bool {
+    glob.contains(['?', '['])
+}
+
+/// globset's regex (`(?-u)`, every non-ASCII character written as its UTF-8
+/// bytes, `\xE5\x88\x9D`) as a Unicode regex: the same pattern with those
+/// characters written back, so that `[^/]` and classes take whole characters.
+fn unicode_regex(bytes_regex: &str) -> Option<regex::Regex> {
+    let body = bytes_regex.strip_prefix("(?-u)")?;
+    let mut out = String::with_capacity(body.len());
+    let mut run: Vec<u8> = Vec::new();
+    let mut chars = body.chars().peekable();
+    let flush = |run: &mut Vec<u8>, out: &mut String| -> Option<()> {
+        if !run.is_empty() {
+            out.push_str(&regex::escape(std::str::from_utf8(run).ok()?));
+            run.clear();
+        }
+        Some(())
+    };
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            flush(&mut run, &mut out)?;
+            out.push(c);
+            continue;
+        }
+        let next = chars.next()?;
+        if next == 'x' {
+            let hex: String = [chars.next()?, chars.next()?].iter().collect();
+            run.push(u8::from_str_radix(&hex, 16).ok()?);
+        } else {
+            flush(&mut run, &mut out)?;
+            out.push('\\');
+            out.push(next);
+        }
+    }
+    flush(&mut run, &mut out)?;
+    regex::Regex::new(&out).ok()
 }
 
 /// A pattern without wildcards, matched by comparing strings.
@@ -165,7 +232,7 @@ impl Pattern {
     pub fn matches(&self, path: &str) -> bool {
         match &self.plain {
             Some(plain) => plain.matches(path),
-            None => self.matcher.get_or_init(|| self.compiled.compile_matcher()).is_match(path),
+            None => self.matcher.get_or_init(|| Matcher::new(&self.compiled)).is_match(path),
         }
     }
 
@@ -235,6 +302,8 @@ enum SetKind {
     Empty,
     Plain(Vec<Plain>),
     Globs(GlobSet),
+    /// Some pattern has a `?` or a `[...]` (see `Matcher`): one by one.
+    Each(Vec<Pattern>),
 }
 
 impl PatternSet {
@@ -246,6 +315,10 @@ impl PatternSet {
         }
         if let Some(plain) = patterns.iter().map(|p| p.plain.clone()).collect::<Option<Vec<Plain>>>() {
             return PatternSet { how: SetKind::Plain(plain), len: patterns.len() };
+        }
+        if patterns.iter().any(|p| counts_characters(&p.glob)) {
+            let len = patterns.len();
+            return PatternSet { how: SetKind::Each(patterns.into_iter().cloned().collect()), len };
         }
         let key = patterns.iter().map(|p| p.glob.as_str()).collect::<Vec<_>>().join("\0");
         cached(&SETS, key, || {
@@ -271,6 +344,7 @@ impl PatternSet {
             SetKind::Empty => false,
             SetKind::Plain(all) => all.iter().any(|p| p.matches(path)),
             SetKind::Globs(set) => set.is_match(path),
+            SetKind::Each(all) => all.iter().any(|p| p.matches(path)),
         }
     }
 
@@ -280,6 +354,7 @@ impl PatternSet {
             SetKind::Empty => Vec::new(),
             SetKind::Plain(all) => (0..all.len()).filter(|&i| all[i].matches(path)).collect(),
             SetKind::Globs(set) => set.matches(path),
+            SetKind::Each(all) => (0..all.len()).filter(|&i| all[i].matches(path)).collect(),
         }
     }
 
@@ -287,6 +362,7 @@ impl PatternSet {
     pub fn first_match(&self, path: &str) -> Option<usize> {
         match &self.how {
             SetKind::Plain(all) => all.iter().position(|p| p.matches(path)),
+            SetKind::Each(all) => all.iter().position(|p| p.matches(path)),
             _ => self.matches(path).into_iter().next(),
         }
     }

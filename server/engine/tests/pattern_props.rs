@@ -154,18 +154,19 @@ fn path() -> impl Strategy<Value = String> {
     prop::collection::vec(name(), 1..6).prop_map(|v| v.join("/"))
 }
 
+/// `PROPTEST_CASES` when set (for long runs), else `default` (fast in CI).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     #[test]
     fn pattern_agrees_with_the_reference(pat in pattern(), paths in prop::collection::vec(path(), 1..12)) {
         let p = Pattern::compile(&pat).expect("generated patterns are valid");
         let set = PatternSet::new([&p]);
         for path in &paths {
-            if pat.contains(['?', '[']) && !path.is_ascii() {
-                // Known bug, see `question_mark_matches_one_character_not_one_byte`.
-                continue;
-            }
             let want = reference(&pat, path);
             prop_assert_eq!(p.matches(path), want, "pattern {:?} (glob {:?}) vs path {:?}", pat, p.glob, path);
             prop_assert_eq!(set.is_match(path), want);
@@ -203,16 +204,36 @@ fn reference_sanity() {
 }
 
 /// Found by `pattern_agrees_with_the_reference`: globset's `?` and `[...]` match one
-/// *byte*, so `?` never matches `é`, `初` or `😀` (and `??` matches `é`). SPEC 4's
-/// `?` is one character. Needs a fix in `pattern.rs` (e.g. compile `?` and classes
-/// through a Unicode-aware regex, or match such patterns with a small matcher of
-/// our own); until then this test is ignored.
+/// *byte*, so `?` never matched `é`, `初` or `😀` (and `??` matched `é`). SPEC 4's
+/// `?` is one character; such patterns now match through a Unicode regex.
 #[test]
-#[ignore = "known bug: globset's `?` matches one byte, not one character"]
-fn question_mark_matches_one_character_not_one_byte() {
-    for (pat, path, want) in
-        [("?", "初", true), ("?", "é", true), ("??", "é", false), ("a?b", "a😀b", true), ("[!a]", "初", true)]
-    {
-        assert_eq!(Pattern::compile(pat).unwrap().matches(path), want, "{pat} vs {path}");
+fn question_mark_and_classes_match_one_character_not_one_byte() {
+    for (pat, path, want) in [
+        ("?", "初", true),
+        ("?", "é", true),
+        ("??", "é", false),
+        ("a?b", "a😀b", true),
+        ("[!a]", "初", true),
+        ("[é初]", "初", true),
+        ("[é初]", "e", false),
+        ("[à-ü].md", "é.md", true),
+        ("[à-ü].md", "a.md", false),
+        ("输入/?.md", "输入/想.md", true),
+        ("输入/?.md", "输入/想法.md", false),
+        ("**/?/x", "a/初/x", true),
+        ("{?,ab}.x", "😀.x", true),
+        ("?", "a/b", false),
+        ("a.?", "a.x", true),
+        ("a\\?", "a\\b", false),
+    ] {
+        let p = Pattern::compile(pat);
+        if pat.contains('\\') {
+            assert!(p.is_err(), "a backslash is invalid");
+            continue;
+        }
+        let p = p.unwrap();
+        assert_eq!(p.matches(path), want, "{pat} vs {path}");
+        assert_eq!(PatternSet::new([&p]).is_match(path), want, "{pat} (as a set) vs {path}");
+        assert_eq!(reference(pat, path), want, "the reference agrees: {pat} vs {path}");
     }
 }

@@ -123,8 +123,13 @@ fn encoding() -> impl Strategy<Value = PositionEncoding> {
     prop_oneof![Just(PositionEncoding::Utf8), Just(PositionEncoding::Utf16)]
 }
 
+/// `PROPTEST_CASES` when set (for long runs), else `default` (fast in CI).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn edit_streams_keep_the_document_identical_to_the_client(
@@ -206,7 +211,7 @@ fn unreadable(s: &Session, key: &Path, rel: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
 
     #[test]
     fn diagnostics_after_edits_equal_a_fresh_open(

@@ -252,7 +252,11 @@ impl Snapshot {
     /// A modelled file that exists but cannot be read (not UTF-8, too large): it
     /// has no model, and one finding says why.
     pub fn set_unreadable(&mut self, rel: &str, message: &str) {
-        self.put_unparsed(rel, Arc::from(""), TextRange::empty(0), format!("{rel} cannot be read: {message}"));
+        // On its first line where that much can be read (a file that is not UTF-8
+        // further on, one over MAX_FILE_BYTES); else at 0..0, there being no text.
+        let head = crate::changes::read_head(&self.root.dir.join(rel)).unwrap_or_default();
+        let (range, text) = head_range(&head);
+        self.put_unparsed(rel, text, range, format!("{rel} cannot be read: {message}"));
     }
 
     /// A modelled file over [`MAX_MODELLED_BYTES`]: not parsed, one finding on its

@@ -32,6 +32,7 @@ fn peak_rss_mib() -> u64 {
 /// `secs` or peaks above `rss_mib`.
 fn isolated(name: &str, secs: u64, rss_mib: u64, body: impl FnOnce()) {
     if std::env::var(CHILD).as_deref() == Ok(name) {
+        println!(); // libtest's "test <name> ... " has no line end yet
         let started = Instant::now();
         body();
         let (took, peak) = (started.elapsed(), peak_rss_mib());
@@ -64,7 +65,9 @@ fn isolated(name: &str, secs: u64, rss_mib: u64, body: impl FnOnce()) {
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for line in stdout.lines().filter(|l| l.starts_with("HOSTILE")) {
+    // The result line, and the details a body prints indented (on lines of their own).
+    println!();
+    for line in stdout.lines().filter(|l| l.starts_with("HOSTILE") || l.starts_with("  ")) {
         println!("{line}");
     }
     assert!(out.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -123,7 +126,7 @@ fn yaml_of_5_mb_is_parsed_in_bounded_time_and_memory() {
         let l = pipeline::load("pipeline.yaml", Arc::from(text.as_str()));
         let stages = l.model.expect("a 5 MB pipeline is read").stages.len();
         assert_eq!(stages, want);
-        println!("5 MB: {stages} stages loaded in {:.2}s", started.elapsed().as_secs_f64());
+        println!("  5 MB: {stages} stages loaded in {:.2}s", started.elapsed().as_secs_f64());
         // Under MAX_MODELLED_BYTES: a root's snapshot parses and checks it whole.
         assert!((text.len() as u64) < MAX_MODELLED_BYTES);
         let (mut snap, _) = Snapshot::load(Root::at(&fixture()).unwrap());
@@ -156,7 +159,7 @@ fn yaml_of_50_mb_is_refused_with_a_finding_naming_its_size_and_the_limit() {
         assert_eq!(d.code.as_str(), "yaml-syntax");
         assert_eq!((d.range.start, d.range.end), (0, 9), "`pipeline:`, the first line");
         assert_eq!(d.message, format!("pipeline.yaml is too large to check: {message}"));
-        println!("50 MB on disk: refused in {:.3}s", started.elapsed().as_secs_f64());
+        println!("  50 MB on disk: refused in {:.3}s", started.elapsed().as_secs_f64());
 
         // The same text as an open buffer: refused without parsing; the last good model keeps serving.
         let (mut snap, errors) = Snapshot::load(Root::at(&fixture()).unwrap());
@@ -174,7 +177,7 @@ fn yaml_of_50_mb_is_refused_with_a_finding_naming_its_size_and_the_limit() {
         assert_eq!(other.len(), 1);
         assert_eq!((other[0].range.start, other[0].range.end), (0, 9));
         assert_eq!(other[0].message, format!("data/huge.yaml is too large to check: {message}"));
-        println!("50 MB buffer: refused in {:.3}s", started.elapsed().as_secs_f64());
+        println!("  50 MB buffer: refused in {:.3}s", started.elapsed().as_secs_f64());
 
         // Over 64 MiB (MAX_FILE_BYTES), a file is not read at all.
         let f = std::fs::File::create(root.dir.join("artifacts/huge.bin")).unwrap();
@@ -282,8 +285,13 @@ fn binary_and_invalid_utf8_files_are_findings_not_crashes() {
         let (_t, root) = example();
         // Invalid UTF-8 in a modelled file: a read error naming it.
         std::fs::write(root.dir.join(".factory/scope.yaml"), b"version: 1\nid: \xff\xfe\x00bad\n").unwrap();
-        let (_, errors) = Snapshot::load(root.clone());
+        let (snap, errors) = Snapshot::load(root.clone());
         assert!(errors.iter().any(|e| e.path == ".factory/scope.yaml" && e.message.contains("UTF-8")), "{errors:?}");
+        // Its finding sits on the part of its first line that can be read: `version: 1`.
+        let findings = snap.analyze(&DiskFs::new(&root.dir), &[], None, &SeverityOverrides::default());
+        let d = &findings.iter().find(|f| f.path == ".factory/scope.yaml").expect("a finding").diagnostic;
+        assert_eq!((d.code.as_str(), d.range.start, d.range.end), ("yaml-syntax", 0, 10));
+        assert_eq!(d.message, ".factory/scope.yaml cannot be read: the file is not valid UTF-8");
         // Binary that is valid UTF-8 (NULs, control characters): a syntax finding.
         let binary: String = (0u8..128).cycle().take(64 * 1024).map(char::from).collect();
         std::fs::write(root.dir.join("pipeline.yaml"), &binary).unwrap();
@@ -316,7 +324,7 @@ fn symlink_loops_end() {
         std::fs::remove_file(d.join(".factory/scope.yaml")).unwrap();
         symlink("scope.yaml", d.join(".factory/scope.yaml")).unwrap(); // a link to itself
         let err = read_text(d, ".factory/scope.yaml").unwrap_err();
-        println!("self-link: {err}");
+        println!("  self-link: {err}");
         let findings = analyze(&root);
         assert!(findings.iter().any(|f| f.path.starts_with("artifacts/")), "{findings:?}");
         assert!(Root::find(&d.join("artifacts/self/self/self")).is_some());
@@ -356,7 +364,7 @@ fn unreadable_directories_and_fifos_are_skipped() {
         }
         // As root (CI) the mode does not stop reads and the file is seen; otherwise it is skipped with a warning.
         let seen = findings.iter().any(|f| f.path == "artifacts/locked/secret.md");
-        println!("locked directory seen: {seen} (running as root sees through mode 000)");
+        println!("  locked directory seen: {seen} (running as root sees through mode 000)");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     });
 }
@@ -389,14 +397,14 @@ fn a_hundred_thousand_files_in_one_folder() {
         for i in 0..N {
             std::fs::write(flood.join(format!("f{i:06}.md")), "x\n").unwrap();
         }
-        println!("created 100,000 files in {:.2}s", started.elapsed().as_secs_f64());
+        println!("  created 100,000 files in {:.2}s", started.elapsed().as_secs_f64());
         let started = Instant::now();
         let since = Some("2026-01-29T10:00:00Z");
         let found = changes::changed_paths(&root, None, since);
         assert_eq!(found.len(), N);
         assert!(found.iter().all(|c| c.path.starts_with("artifacts/flood/f")));
         let scan = started.elapsed();
-        println!("scan outside git: {} changed paths in {:.2}s", found.len(), scan.as_secs_f64());
+        println!("  scan outside git: {} changed paths in {:.2}s", found.len(), scan.as_secs_f64());
         let started = Instant::now();
         let (snap, _) = Snapshot::load(root.clone());
         let findings = snap.analyze(&DiskFs::new(&root.dir), &found, None, &SeverityOverrides::default());
@@ -412,7 +420,7 @@ fn a_hundred_thousand_files_in_one_folder() {
             summary.diagnostic.message,
             "stage `code` wrote 100000 files outside its permissions, 100000 outside the scope"
         );
-        println!("analysis: {} findings in {:.2}s", findings.len(), analysis.as_secs_f64());
+        println!("  analysis: {} findings in {:.2}s", findings.len(), analysis.as_secs_f64());
         // Linear, not quadratic: well under the ~50 s it took before (debug).
         assert!(analysis < Duration::from_secs(20), "analysis took {analysis:?}");
     });
@@ -437,11 +445,11 @@ fn a_path_of_4000_characters() {
         let files = tollgate_engine::recovery::DiskFiles { root: &root.dir };
         let env = tollgate_engine::recovery::Env { root: &root, files: &files, now: SystemTime::now() };
         match tollgate_engine::recovery::plan_quarantine(&env, &file, None) {
-            Err(refusal) => println!("quarantine refused: {refusal}"),
+            Err(refusal) => println!("  quarantine refused: {refusal}"),
             Ok(plan) => match tollgate_engine::recovery::apply_to_disk(&root.dir, &plan) {
-                Ok(_) => println!("quarantined"),
+                Ok(_) => println!("  quarantined"),
                 Err(failure) => {
-                    println!("quarantine failed: {}", failure.message);
+                    println!("  quarantine failed: {}", failure.message);
                     assert!(failure.undone);
                     assert!(root.dir.join(&file).exists(), "the file stays where it was");
                 }
@@ -486,7 +494,7 @@ fn a_file_rewritten_100_times_a_second_while_scanned() {
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let writes = writer.join().unwrap();
-        println!("{scans} full analyses while the file was rewritten {writes} times");
+        println!("  {scans} full analyses while the file was rewritten {writes} times");
         assert!(writes >= 100);
     });
 }

@@ -75,6 +75,9 @@ pub struct RootState {
     /// batch includes them, so a change is answered even when its own batch is
     /// superseded by a newer one.
     pub pending: HashSet<Uri>,
+    /// In git: files whose change is to be read again, gathered over a batch of
+    /// file events and read at the next analysis (see `recheck`).
+    pub recheck: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,6 +196,7 @@ impl Session {
                     last: None,
                     baseline: None,
                     pending: HashSet::new(),
+                    recheck: Vec::new(),
                 },
             );
         }
@@ -347,6 +351,8 @@ impl Session {
                 for c in changes::changes_under(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
                     state.disk_changes.insert(c.path.clone(), c);
                 }
+            } else if state.git.is_some() {
+                state.recheck.push(rel);
             } else {
                 let change = changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel)
                     .or_else(|| changes::against_baseline(state.baseline.as_ref()?, &rel, path));
@@ -402,6 +408,7 @@ impl Session {
         let Some(state) = self.roots.get_mut(key) else {
             return self.analyze_loose(key, generation);
         };
+        recheck(state);
         // Buffers that differ from the disk are changes too, and win over the disk's view.
         let mut all: BTreeMap<String, Change> = state.disk_changes.clone();
         let mut other_yaml = Vec::new();
@@ -535,6 +542,40 @@ impl Session {
         let key = self.root_for(&path).unwrap_or(path);
         let batch = self.analyze(&key, Some(uri));
         batch.items.iter().find(|p| &p.uri == uri).map(|p| p.to_lsp(batch.encoding)).unwrap_or_default()
+    }
+}
+
+/// Reads again the changes of the files `file_changed` gathered (in git). Asking
+/// git about one file costs two processes (a few milliseconds); 100,000 files
+/// written at once (a generator, an archive unpacked) would take minutes that way,
+/// so past a few dozen one scan of the root answers them all.
+fn recheck(state: &mut RootState) {
+    const MANY: usize = 64;
+    let mut rels = std::mem::take(&mut state.recheck);
+    if rels.is_empty() || !state.scanned {
+        return; // a full scan is coming anyway
+    }
+    rels.sort_unstable();
+    rels.dedup();
+    let since = state.snapshot.stage_start_time().map(str::to_string);
+    if rels.len() > MANY {
+        let started = std::time::Instant::now();
+        let found = changes::changed_paths(&state.root, state.git.as_ref(), since.as_deref());
+        tracing::info!(
+            "{} files changed at once in {}: one scan, {} changed paths in {:?}",
+            rels.len(),
+            state.root.dir.display(),
+            found.len(),
+            started.elapsed()
+        );
+        state.disk_changes = found.into_iter().map(|c| (c.path.clone(), c)).collect();
+        return;
+    }
+    for rel in rels {
+        match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
+            Some(c) => state.disk_changes.insert(rel, c),
+            None => state.disk_changes.remove(&rel),
+        };
     }
 }
 

@@ -985,6 +985,12 @@ impl TestServer {
         self.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
     }
 
+    /// A handle another thread can send file events with, as a client's watcher
+    /// does while the test thread goes on with requests.
+    pub fn notifier(&self) -> Notifier {
+        Notifier(self.shared.clone())
+    }
+
     /// Writes a file, then (when the client watches for the server) sends the event.
     pub fn write_file(&self, path: &Path, bytes: impl AsRef<[u8]>) {
         let existed = path.exists();
@@ -1178,6 +1184,17 @@ impl TestServer {
     /// The server process's resident memory now (`VmRSS`), in KiB.
     pub fn rss_kb(&self) -> Option<u64> {
         proc_status_kb(self.pid(), "VmRSS:")
+    }
+}
+
+/// Sends notifications to the server from any thread (see `TestServer::notifier`).
+pub struct Notifier(Arc<Shared>);
+
+impl Notifier {
+    /// `workspace/didChangeWatchedFiles` with `(path, type)` events (1 created, 2 changed, 3 deleted).
+    pub fn file_events(&self, events: &[(&Path, u8)]) {
+        let changes: Vec<Value> = events.iter().map(|(p, t)| json!({"uri": file_uri(p), "type": t})).collect();
+        self.0.notify("workspace/didChangeWatchedFiles", json!({"changes": changes}));
     }
 }
 

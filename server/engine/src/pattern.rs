@@ -12,7 +12,7 @@
 //! Paths given to `matches` are root-relative and `/`-separated, without a
 //! leading `/` (`artifacts/backend/src/a.ts`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
@@ -49,8 +49,9 @@ pub struct Pattern {
     /// Most patterns are a path or a directory: those match without an automaton.
     plain: Option<Plain>,
     /// Built on first use: a regex costs far more to build than to run, and most
-    /// patterns never need one (see `plain`).
-    matcher: OnceLock<Matcher>,
+    /// patterns never need one (see `plain`). Shared: every copy the cache hands
+    /// out uses the one built.
+    matcher: Arc<OnceLock<Matcher>>,
 }
 
 /// globset matches bytes: its `?` and `[...]` take one byte, so `?` would not
@@ -225,7 +226,7 @@ impl Pattern {
         let glob = to_glob(source);
         let compiled = build(&glob)?;
         let plain = Plain::of(&glob);
-        Ok(Pattern { source: source.to_string(), glob, compiled, plain, matcher: OnceLock::new() })
+        Ok(Pattern { source: source.to_string(), glob, compiled, plain, matcher: Arc::default() })
     }
 
     /// Does the root-relative, `/`-separated `path` match?
@@ -469,6 +470,16 @@ mod tests {
         for pat in ["a/*", "**", "/", "a/**/b", "{a,b}/", "a/[bc]/"] {
             assert!(Pattern::compile(pat).unwrap().plain.is_none(), "{pat}");
         }
+    }
+
+    /// The cache hands out copies; a matcher built through one is the others' too.
+    #[test]
+    fn copies_share_their_matcher() {
+        let a = Pattern::compile("src/?*.rs").unwrap();
+        assert!(a.matches("src/a.rs"));
+        let b = Pattern::compile("src/?*.rs").unwrap();
+        assert!(Arc::ptr_eq(&a.matcher, &b.matcher));
+        assert!(b.matcher.get().is_some(), "built once, through the first copy");
     }
 
     #[test]

@@ -89,6 +89,7 @@ impl Server {
         for batch in batches {
             let fresh = self.session().take_if_latest(&batch);
             if !fresh {
+                tracing::debug!("publish: batch {} of {} dropped, a newer one exists", batch.generation, batch.key.display());
                 continue;
             }
             if self.session().mode == session::DiagnosticMode::Pull {
@@ -107,6 +108,7 @@ impl Server {
                             p.diagnostics(),
                             batch.encoding,
                         );
+                        tracing::debug!("publish: {} v{:?}, {} diagnostics, {} bytes", p.uri.as_str(), p.version, p.len(), body.len());
                         let _ = frames.send(body);
                     }
                     None => self.client.publish_diagnostics(p.uri.clone(), p.to_lsp(batch.encoding), p.version).await,

@@ -89,7 +89,11 @@ impl Server {
         for batch in batches {
             let fresh = self.session().take_if_latest(&batch);
             if !fresh {
-                tracing::debug!("publish: batch {} of {} dropped, a newer one exists", batch.generation, batch.key.display());
+                tracing::debug!(
+                    "publish: batch {} of {} dropped, a newer one exists",
+                    batch.generation,
+                    batch.key.display()
+                );
                 continue;
             }
             if self.session().mode == session::DiagnosticMode::Pull {
@@ -108,7 +112,13 @@ impl Server {
                             p.diagnostics(),
                             batch.encoding,
                         );
-                        tracing::debug!("publish: {} v{:?}, {} diagnostics, {} bytes", p.uri.as_str(), p.version, p.len(), body.len());
+                        tracing::debug!(
+                            "publish: {} v{:?}, {} diagnostics, {} bytes",
+                            p.uri.as_str(),
+                            p.version,
+                            p.len(),
+                            body.len()
+                        );
                         let _ = frames.send(body);
                     }
                     None => self.client.publish_diagnostics(p.uri.clone(), p.to_lsp(batch.encoding), p.version).await,
@@ -129,6 +139,10 @@ impl LanguageServer for Server {
 
     async fn shutdown(&self) -> Result<()> {
         self.shutdown.store(true, Ordering::SeqCst);
+        // The watcher's event task holds the server and waits on the watcher's
+        // channel: dropping the watcher ends both (and frees its inotify instance),
+        // so a server in a process that lives on (the fuzz targets) is freed.
+        self.watcher.lock().unwrap_or_else(|e| e.into_inner()).take();
         Ok(())
     }
 

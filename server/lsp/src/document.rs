@@ -36,6 +36,15 @@ impl Document {
     /// Applies the client's changes in order; each range refers to the text as
     /// left by the previous change.
     pub fn apply(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>, enc: PositionEncoding) {
+        self.version = version;
+        self.yaml_findings = Default::default();
+        if let [TextDocumentContentChangeEvent { range: Some(r), text: insert, .. }] = changes.as_slice() {
+            // A keystroke: one edit, written straight into the new text's allocation.
+            let range = proto::text_range(&self.text, &self.index, *r, enc);
+            self.text = splice(&self.text, range.start as usize..range.end as usize, insert);
+            Arc::make_mut(&mut self.index).replace(&self.text, range, insert);
+            return;
+        }
         // Room for every insertion up front: `replace_range` would otherwise double
         // a megabytes-long buffer on the first keystroke.
         let room = self.text.len() + changes.iter().map(|c| c.text.len()).sum::<usize>();
@@ -55,14 +64,32 @@ impl Document {
             }
         }
         self.text = Arc::from(text);
-        self.version = version;
-        self.yaml_findings = Default::default();
     }
 
     /// Does the buffer differ from the file on disk?
     pub fn is_dirty(&self) -> bool {
         self.disk.as_deref() != Some(&*self.text)
     }
+}
+
+/// `old` with `range` replaced by `insert`, built in its final allocation: one
+/// copy of a megabytes-long text per keystroke, not two (`String`, then `Arc`).
+fn splice(old: &str, range: std::ops::Range<usize>, insert: &str) -> Arc<str> {
+    assert!(range.start <= range.end && old.is_char_boundary(range.start) && old.is_char_boundary(range.end));
+    let b = old.as_bytes();
+    let pieces = [&b[..range.start], insert.as_bytes(), &b[range.end..]];
+    let mut buf = Arc::<[u8]>::new_uninit_slice(pieces.iter().map(|p| p.len()).sum());
+    let dst = Arc::get_mut(&mut buf).expect("a new Arc has no other owner");
+    let mut at = 0;
+    for p in pieces {
+        dst[at..at + p.len()].write_copy_of_slice(p);
+        at += p.len();
+    }
+    // SAFETY: every byte was written just above.
+    let bytes = unsafe { buf.assume_init() };
+    // SAFETY: valid UTF-8: `old` cut at two of its character boundaries (asserted
+    // above) with a whole `&str` between; `str` and `[u8]` have the same layout.
+    unsafe { Arc::from_raw(Arc::into_raw(bytes) as *const str) }
 }
 
 #[cfg(test)]
@@ -79,6 +106,22 @@ mod tests {
             range_length: None,
             text: text.to_string(),
         }
+    }
+
+    #[test]
+    fn splice_replaces_one_range() {
+        let old = "a: 初始😀z\nb\n";
+        let at = old.find('z').unwrap();
+        assert_eq!(&*splice(old, at..at + 1, "Z😀"), "a: 初始😀Z😀\nb\n");
+        assert_eq!(&*splice(old, 0..0, "x"), "xa: 初始😀z\nb\n");
+        assert_eq!(&*splice(old, 0..old.len(), ""), "");
+        assert_eq!(&*splice("", 0..0, "初"), "初");
+    }
+
+    #[test]
+    #[should_panic]
+    fn splice_refuses_to_cut_a_character() {
+        splice("初", 1..1, "x");
     }
 
     #[test]

@@ -242,7 +242,7 @@ pub fn run_stdio() {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     runtime.block_on(async move {
-        let (input, output, frames) = stdio::transport(tokio::io::stdin(), tokio::io::stdout(), flag.clone());
+        let (input, output, frames) = stdio::transport(tokio::io::stdin(), std::io::stdout(), flag.clone());
         let (service, socket) = LspService::new(move |client| Server::new(client, flag, Some(frames)));
         tower_lsp_server::Server::new(input, output, socket).serve(service).await;
     });

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 /// Largest message body accepted (a bigger one is skipped and reported).
 const MAX_BODY: usize = 128 * 1024 * 1024;
@@ -29,14 +29,14 @@ pub type Frames = tokio::sync::mpsc::UnboundedSender<Vec<u8>>;
 
 pub fn transport(
     input: impl AsyncRead + Unpin + Send + 'static,
-    output: impl AsyncWrite + Unpin + Send + 'static,
+    output: impl std::io::Write + Send + 'static,
     shutdown: Arc<AtomicBool>,
 ) -> (DuplexStream, DuplexStream, Frames) {
     let (mut to_server, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
     let (errors_tx, errors_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     let frames = errors_tx.clone();
-    tokio::spawn(forward_output(from_server, errors_tx.clone(), errors_rx, output));
+    forward_output(from_server, errors_tx.clone(), errors_rx, output);
     tokio::spawn(async move {
         let mut reader = BufReader::new(input);
         loop {
@@ -94,12 +94,15 @@ async fn own_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<Ve
 /// Copies the server's frames to `output`, with our own frames (error replies,
 /// publishes) between them. A reader task feeds the server's frames into the same
 /// queue: reading a frame is not cancellation-safe, so it must never race in a
-/// `select!` (a lost half-frame would corrupt the stream).
-async fn forward_output(
+/// `select!` (a lost half-frame would corrupt the stream). A thread of its own
+/// writes them, straight from each frame's buffer: an async stdout would copy a
+/// megabytes-long publish into its own buffer and hand it to a blocking thread
+/// in 2 MB pieces.
+fn forward_output(
     from_server: DuplexStream,
     queue: tokio::sync::mpsc::UnboundedSender<Vec<u8>>,
     mut frames: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
-    mut output: impl AsyncWrite + Unpin,
+    mut output: impl std::io::Write + Send + 'static,
 ) {
     tokio::spawn(async move {
         let mut reader = BufReader::new(from_server);
@@ -109,12 +112,21 @@ async fn forward_output(
             }
         }
     });
-    while let Some(body) = frames.recv().await {
-        let head = format!("Content-Length: {}\r\n\r\n", body.len());
-        if output.write_all(head.as_bytes()).await.is_err() || output.write_all(&body).await.is_err() {
-            break;
+    let writer = std::thread::Builder::new().name("tollgate-stdout".into()).spawn(move || {
+        while let Some(body) = frames.blocking_recv() {
+            let head = format!("Content-Length: {}\r\n\r\n", body.len());
+            if output
+                .write_all(head.as_bytes())
+                .and_then(|_| output.write_all(&body))
+                .and_then(|_| output.flush())
+                .is_err()
+            {
+                break;
+            }
         }
-        let _ = output.flush().await;
+    });
+    if let Err(e) = writer {
+        tracing::error!("cannot start the output thread: {e}");
     }
 }
 

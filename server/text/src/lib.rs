@@ -151,6 +151,7 @@ impl LineIndex {
         let prefix = &text[start as usize..offset as usize];
         let col = match enc {
             PositionEncoding::Utf8 => prefix.len() as u32,
+            PositionEncoding::Utf16 if prefix.is_ascii() => prefix.len() as u32,
             PositionEncoding::Utf16 => prefix.chars().map(|c| c.len_utf16() as u32).sum(),
         };
         LineCol { line, col }

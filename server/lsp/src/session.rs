@@ -548,7 +548,8 @@ impl Session {
 /// Reads again the changes of the files `file_changed` gathered (in git). Asking
 /// git about one file costs two processes (a few milliseconds); 100,000 files
 /// written at once (a generator, an archive unpacked) would take minutes that way,
-/// so past a few dozen one scan of the root answers them all.
+/// so past a few dozen the root is marked for one full scan, which `rescan` runs
+/// off the session's lock right after the events' analysis.
 fn recheck(state: &mut RootState) {
     const MANY: usize = 64;
     let mut rels = std::mem::take(&mut state.recheck);
@@ -557,20 +558,16 @@ fn recheck(state: &mut RootState) {
     }
     rels.sort_unstable();
     rels.dedup();
-    let since = state.snapshot.stage_start_time().map(str::to_string);
     if rels.len() > MANY {
-        let started = std::time::Instant::now();
-        let found = changes::changed_paths(&state.root, state.git.as_ref(), since.as_deref());
         tracing::info!(
-            "{} files changed at once in {}: one scan, {} changed paths in {:?}",
+            "{} files changed at once in {}: one scan of the root instead of a git call each",
             rels.len(),
-            state.root.dir.display(),
-            found.len(),
-            started.elapsed()
+            state.root.dir.display()
         );
-        state.disk_changes = found.into_iter().map(|c| (c.path.clone(), c)).collect();
+        state.scanned = false;
         return;
     }
+    let since = state.snapshot.stage_start_time().map(str::to_string);
     for rel in rels {
         match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
             Some(c) => state.disk_changes.insert(rel, c),

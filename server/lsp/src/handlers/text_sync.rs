@@ -47,6 +47,8 @@ pub async fn did_save(server: &Server, p: DidSaveTextDocumentParams) {
     if let Ok(Some(batch)) = batch {
         server.publish(vec![batch]).await;
     }
+    // A saved state or scope can start or end a run: read the disk picture then.
+    super::watched_files::rescan(server).await;
 }
 
 pub async fn did_close(server: &Server, p: DidCloseTextDocumentParams) {
@@ -58,4 +60,6 @@ pub async fn did_close(server: &Server, p: DidCloseTextDocumentParams) {
     if let Ok(Some(batch)) = batch {
         server.publish(vec![batch]).await;
     }
+    // Back to the disk's text: a run may have started or ended with it.
+    super::watched_files::rescan(server).await;
 }

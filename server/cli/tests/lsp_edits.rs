@@ -485,3 +485,19 @@ fn removing_a_file_the_run_wrote_outside_git_leaves_no_finding() {
     assert_no_edit_findings(&mut s, &p, "after the removal");
     s.shutdown_and_exit();
 }
+
+/// A run made idle in an unsaved buffer, then the buffer closed: the disk's
+/// state holds again, so the run is active and its changes are findings again.
+#[test]
+fn closing_an_unsaved_state_buffer_brings_the_run_back() {
+    let (p, mut s) = start(Vcs::Git, Watch::Client, |_| {});
+    s.write_file(&p.path("artifacts/prd/sneaky.md"), "x\n");
+    wait_unauthorized(&mut s, &p, "artifacts/prd/sneaky.md");
+    let suri = p.uri(".factory/state.json");
+    s.open(&suri);
+    s.replace(&suri, "\"status\": \"running\"", "\"status\": \"idle\"");
+    s.wait_for_latest(&p.uri("artifacts/prd/sneaky.md"), |pb| !pb.has("unauthorized-write"));
+    s.close(&suri);
+    wait_unauthorized(&mut s, &p, "artifacts/prd/sneaky.md");
+    s.shutdown_and_exit();
+}

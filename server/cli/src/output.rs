@@ -71,7 +71,7 @@ pub fn json(findings: &[Finding], sources: &mut Sources) -> String {
                 "code": d.code.as_str(),
                 "severity": d.severity.as_str(),
                 "message": d.message,
-                "path": f.path,
+                "path": &*f.path,
                 "range": lsp_range(start, end),
                 "data": d.data,
             })

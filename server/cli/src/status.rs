@@ -64,8 +64,8 @@ fn shell_quote(s: &str) -> String {
 /// else the text at fault.
 fn subject(f: &Finding, snapshot: &Snapshot) -> String {
     let l = &snapshot.root.layout;
-    if ![&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence].contains(&&f.path) {
-        return f.path.clone();
+    if ![&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence].iter().any(|p| **p == *f.path) {
+        return f.path.to_string();
     }
     if f.diagnostic.code == Code::RetryLimit {
         if let Some(stage) = &f.diagnostic.data.stage {
@@ -76,7 +76,7 @@ fn subject(f: &Finding, snapshot: &Snapshot) -> String {
     let slice = text.as_deref().map(|t| f.diagnostic.range.slice(t).trim_matches(['"', '\'']).to_string());
     match slice {
         Some(s) if !s.is_empty() && !s.contains('\n') => s,
-        _ => f.path.clone(),
+        _ => f.path.to_string(),
     }
 }
 
@@ -136,7 +136,7 @@ pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> Value {
             "class": blocker.class,
             "return_to": blocker.return_to,
             "subject": subject(f, snapshot),
-            "path": f.path,
+            "path": &*f.path,
             "line": line,
             "message": d.message,
             "next": blocker_next(f, line),

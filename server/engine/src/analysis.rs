@@ -405,7 +405,7 @@ impl Snapshot {
         .into_iter()
         .flatten()
         .collect();
-        findings.into_iter().filter(|f| !stale.contains(&f.path.as_str())).collect()
+        findings.into_iter().filter(|f| !stale.contains(&&*f.path)).collect()
     }
 
     /// The loaders' own findings of every modelled file but the pipeline.
@@ -419,9 +419,8 @@ impl Snapshot {
 
 fn own<T>(slot: &Option<Slot<T>>, out: &mut Vec<Finding>) {
     if let Some(s) = slot {
-        out.extend(
-            s.current.diagnostics.iter().map(|d| Finding { path: s.current.path.clone(), diagnostic: d.clone() }),
-        );
+        let path: Arc<str> = Arc::from(s.current.path.as_str());
+        out.extend(s.current.diagnostics.iter().map(|d| Finding { path: path.clone(), diagnostic: d.clone() }));
     }
 }
 
@@ -545,13 +544,16 @@ impl Snapshot {
         let affected = affected_stages(stages, edit, stage, &facets)?;
 
         let path = loaded.path.as_str();
+        // This file's findings share one path (see `Sink`): compared by pointer.
+        let here: Arc<str> =
+            prev.findings.iter().find(|f| *f.path == *path).map_or_else(|| Arc::from(path), |f| f.path.clone());
         let new_end = u32::try_from(i64::from(edit.old_end) + edit.delta).ok()?;
         let mut findings = Arc::try_unwrap(prev.findings).unwrap_or_else(|shared| (*shared).clone());
         // The old stage's findings go; later ones move with the text. A finding that
         // straddles the stage's bounds cannot be placed: start afresh then.
         let mut straddles = false;
         findings.retain_mut(|f| {
-            if f.path != path {
+            if !same_path(&f.path, &here) {
                 return !facets.files;
             }
             let r = &mut f.diagnostic.range;
@@ -578,16 +580,16 @@ impl Snapshot {
             .diagnostics
             .iter()
             .filter(|d| d.range.start >= edit.start && d.range.start < new_end)
-            .map(|d| Finding { path: path.to_string(), diagnostic: d.clone() })
+            .map(|d| Finding { path: here.clone(), diagnostic: d.clone() })
             .collect();
         let ctx = self.context(fs, &[], git);
-        let mut sink = Sink::default();
+        let mut sink = Sink::with_path(here.clone());
         checks::run_stage(&ctx, edit.stage, &mut sink);
         for &k in &affected {
             checks::run_stage(&ctx, k, &mut sink);
         }
         let in_place = |f: &Finding| {
-            f.path == path
+            same_path(&f.path, &here)
                 && ((f.diagnostic.range.start >= edit.start && f.diagnostic.range.end <= new_end)
                     || affected.iter().any(|&k| stages[k].range.contains(f.diagnostic.range.start)))
         };
@@ -598,7 +600,7 @@ impl Snapshot {
         if facets.files {
             let mut sink = Sink::default();
             checks::run_files(&ctx, &mut sink);
-            if sink.findings.iter().any(|f| f.path == path) {
+            if sink.findings.iter().any(|f| same_path(&f.path, &here)) {
                 return None;
             }
             fresh.extend(self.drop_stale(sink.findings));
@@ -659,13 +661,17 @@ pub fn apply_overrides(findings: &mut Vec<Finding>, overrides: &SeverityOverride
 /// Stable order: by path, then position, then code.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.path.as_str(), a.diagnostic.range.start, a.diagnostic.range.end, a.diagnostic.code).cmp(&(
-            b.path.as_str(),
-            b.diagnostic.range.start,
-            b.diagnostic.range.end,
-            b.diagnostic.code,
-        ))
+        let path = if Arc::ptr_eq(&a.path, &b.path) { std::cmp::Ordering::Equal } else { a.path.cmp(&b.path) };
+        path.then_with(|| {
+            let (x, y) = (&a.diagnostic, &b.diagnostic);
+            (x.range.start, x.range.end, x.code).cmp(&(y.range.start, y.range.end, y.code))
+        })
     });
+}
+
+/// Paths equal, by pointer when shared.
+fn same_path(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }
 
 impl Snapshot {

@@ -116,6 +116,17 @@ pub enum ReturnTo {
     Build,
 }
 
+impl ReturnTo {
+    /// The wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnTo::Exploration => "exploration",
+            ReturnTo::User => "user",
+            ReturnTo::Build => "build",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Blocker {
     pub class: BlockerClass,
@@ -123,6 +134,18 @@ pub struct Blocker {
 }
 
 impl BlockerClass {
+    /// The wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockerClass::Scope => "scope",
+            BlockerClass::Policy => "policy",
+            BlockerClass::Build => "build",
+            BlockerClass::Evidence => "evidence",
+            BlockerClass::Intervention => "intervention",
+            BlockerClass::Definition => "definition",
+        }
+    }
+
     pub fn blocker(self) -> Blocker {
         let return_to = match self {
             BlockerClass::Scope => ReturnTo::Exploration,
@@ -214,7 +237,8 @@ impl Diagnostic {
 /// A diagnostic and the file it belongs to (relative to the factory root, `/`-separated).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    pub path: String,
+    /// Shared by a file's findings: one allocation, compared by pointer first.
+    pub path: std::sync::Arc<str>,
     pub diagnostic: Diagnostic,
 }
 
@@ -271,5 +295,15 @@ mod tests {
         assert_eq!(Code::YamlSyntax.blocker().class, BlockerClass::Definition);
         let json = serde_json::to_value(Diagnostic::new(Code::OutOfScope, TextRange::new(0, 1), "x").data).unwrap();
         assert_eq!(json, serde_json::json!({"blocker": {"class": "scope", "return_to": "exploration"}}));
+    }
+
+    #[test]
+    fn wire_names_are_what_serde_writes() {
+        use BlockerClass::*;
+        for class in [Scope, Policy, Build, Evidence, Intervention, Definition] {
+            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
+            let to = class.blocker().return_to;
+            assert_eq!(serde_json::to_value(to).unwrap(), to.as_str());
+        }
     }
 }

@@ -153,7 +153,7 @@ fn yaml_of_50_mb_is_refused_with_a_finding_naming_its_size_and_the_limit() {
         assert_eq!(errors, vec![ReadError { path: "pipeline.yaml".into(), message: message.clone() }]);
         assert_eq!(snap.text("pipeline.yaml").as_deref(), Some("pipeline:"), "only the first line is held");
         let findings = snap.analyze(&DiskFs::new(&root.dir), &[], None, &SeverityOverrides::default());
-        let on_pipeline: Vec<_> = findings.iter().filter(|f| f.path == "pipeline.yaml").collect();
+        let on_pipeline: Vec<_> = findings.iter().filter(|f| &*f.path == "pipeline.yaml").collect();
         assert_eq!(on_pipeline.len(), 1, "{on_pipeline:?}");
         let d = &on_pipeline[0].diagnostic;
         assert_eq!(d.code.as_str(), "yaml-syntax");
@@ -168,10 +168,10 @@ fn yaml_of_50_mb_is_refused_with_a_finding_naming_its_size_and_the_limit() {
         snap.set("pipeline.yaml", Some(Arc::from(text.as_str())));
         assert_eq!(snap.pipeline().map(|p| p.stages.len()), Some(7), "the last good model: the fixture's 7 stages");
         let findings = snap.analyze(&DiskFs::new(fixture()), &[], None, &SeverityOverrides::default());
-        let d = &findings.iter().find(|f| f.path == "pipeline.yaml").expect("a finding").diagnostic;
+        let d = &findings.iter().find(|f| &*f.path == "pipeline.yaml").expect("a finding").diagnostic;
         assert_eq!((d.code.as_str(), d.range.start, d.range.end), ("yaml-syntax", 0, 9));
         assert_eq!(d.message, format!("pipeline.yaml is too large to check: {message}"));
-        assert!(findings.iter().all(|f| f.path != "pipeline.yaml" || f.diagnostic == *d));
+        assert!(findings.iter().all(|f| &*f.path != "pipeline.yaml" || f.diagnostic == *d));
         // Other YAML and JSON buffers: the same limit.
         let other = tollgate_engine::analysis::check_other_yaml("data/huge.yaml", &text);
         assert_eq!(other.len(), 1);
@@ -212,7 +212,7 @@ fn the_modelled_file_limit_is_exact() {
         assert!(snap.pipeline().is_none());
         // The first line is `version: 1`.
         let findings = snap.analyze(&DiskFs::new(&root.dir), &[], None, &SeverityOverrides::default());
-        let d = &findings.iter().find(|f| f.path == "pipeline.yaml").expect("a finding").diagnostic;
+        let d = &findings.iter().find(|f| &*f.path == "pipeline.yaml").expect("a finding").diagnostic;
         assert_eq!((d.code.as_str(), d.range.start, d.range.end), ("yaml-syntax", 0, 10));
         // The matrix (Markdown) and state (JSON) too, each with its own code.
         let mut matrix = std::fs::read_to_string(root.dir.join("policies/capability.matrix.md")).unwrap();
@@ -228,8 +228,11 @@ fn the_modelled_file_limit_is_exact() {
         assert_eq!(paths, [".factory/state.json", "policies/capability.matrix.md"]);
         let findings = snap.analyze(&DiskFs::new(&root.dir), &[], None, &SeverityOverrides::default());
         let of = |path: &str| {
-            let d =
-                &findings.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("{path}: {findings:?}")).diagnostic;
+            let d = &findings
+                .iter()
+                .find(|f| *f.path == *path)
+                .unwrap_or_else(|| panic!("{path}: {findings:?}"))
+                .diagnostic;
             (d.code.as_str(), d.range.start, d.range.end)
         };
         let title = "# Agent 能力边界矩阵".len() as u32;
@@ -289,21 +292,21 @@ fn binary_and_invalid_utf8_files_are_findings_not_crashes() {
         assert!(errors.iter().any(|e| e.path == ".factory/scope.yaml" && e.message.contains("UTF-8")), "{errors:?}");
         // Its finding sits on the part of its first line that can be read: `version: 1`.
         let findings = snap.analyze(&DiskFs::new(&root.dir), &[], None, &SeverityOverrides::default());
-        let d = &findings.iter().find(|f| f.path == ".factory/scope.yaml").expect("a finding").diagnostic;
+        let d = &findings.iter().find(|f| &*f.path == ".factory/scope.yaml").expect("a finding").diagnostic;
         assert_eq!((d.code.as_str(), d.range.start, d.range.end), ("yaml-syntax", 0, 10));
         assert_eq!(d.message, ".factory/scope.yaml cannot be read: the file is not valid UTF-8");
         // Binary that is valid UTF-8 (NULs, control characters): a syntax finding.
         let binary: String = (0u8..128).cycle().take(64 * 1024).map(char::from).collect();
         std::fs::write(root.dir.join("pipeline.yaml"), &binary).unwrap();
         let findings = analyze(&root);
-        assert!(findings.iter().any(|f| f.path == "pipeline.yaml" && f.diagnostic.code.as_str() == "yaml-syntax"));
+        assert!(findings.iter().any(|f| &*f.path == "pipeline.yaml" && f.diagnostic.code.as_str() == "yaml-syntax"));
         // Binary artifacts written by the agent: changed paths like any other.
         let bytes: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
         std::fs::write(root.dir.join("artifacts/blob.bin"), bytes).unwrap();
         std::fs::write(root.dir.join("pipeline.yaml"), std::fs::read(fixture().join("pipeline.yaml")).unwrap())
             .unwrap();
         let findings = analyze(&root);
-        assert!(findings.iter().any(|f| f.path == "artifacts/blob.bin"), "{findings:?}");
+        assert!(findings.iter().any(|f| &*f.path == "artifacts/blob.bin"), "{findings:?}");
     });
 }
 
@@ -358,12 +361,12 @@ fn unreadable_directories_and_fifos_are_skipped() {
         if piped {
             let f = findings
                 .iter()
-                .find(|f| f.path == "artifacts/prd/pipe" && f.diagnostic.code.as_str() == "unauthorized-write")
+                .find(|f| &*f.path == "artifacts/prd/pipe" && f.diagnostic.code.as_str() == "unauthorized-write")
                 .unwrap_or_else(|| panic!("{findings:?}"));
             assert_eq!((f.diagnostic.range.start, f.diagnostic.range.end), (0, 0));
         }
         // As root (CI) the mode does not stop reads and the file is seen; otherwise it is skipped with a warning.
-        let seen = findings.iter().any(|f| f.path == "artifacts/locked/secret.md");
+        let seen = findings.iter().any(|f| &*f.path == "artifacts/locked/secret.md");
         println!("  locked directory seen: {seen} (running as root sees through mode 000)");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
     });
@@ -413,7 +416,7 @@ fn a_hundred_thousand_files_in_one_folder() {
         // Outside code's write permissions (artifacts/backend/, artifacts/client/) and outside the
         // scope (`*.md` is root-only): each file twice, on its first line `x`.
         assert_eq!((count("unauthorized-write"), count("out-of-scope")), (N, N));
-        let last = findings.iter().find(|f| f.path == "artifacts/flood/f099999.md").expect("the last file");
+        let last = findings.iter().find(|f| &*f.path == "artifacts/flood/f099999.md").expect("the last file");
         assert_eq!((last.diagnostic.range.start, last.diagnostic.range.end), (0, 1));
         let summary = findings.iter().find(|f| f.diagnostic.code.as_str() == "stage-summary").expect("summary");
         assert_eq!(
@@ -440,7 +443,7 @@ fn a_path_of_4000_characters() {
         assert!(file.len() >= 4000, "{}", file.len());
         std::fs::write(root.dir.join(&file), "x\n").unwrap();
         let findings = analyze(&root);
-        assert!(findings.iter().any(|f| f.path == file && f.diagnostic.code.as_str() == "unauthorized-write"));
+        assert!(findings.iter().any(|f| *f.path == *file && f.diagnostic.code.as_str() == "unauthorized-write"));
         // Quarantine would move it deeper than PATH_MAX allows: it fails whole, nothing moved.
         let files = tollgate_engine::recovery::DiskFiles { root: &root.dir };
         let env = tollgate_engine::recovery::Env { root: &root, files: &files, now: SystemTime::now() };

@@ -242,10 +242,20 @@ pub fn run_stdio() {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
     runtime.block_on(async move {
-        let (input, output, frames) = stdio::transport(tokio::io::stdin(), std::io::stdout(), flag.clone());
+        let (input, output, frames) = stdio::transport(tokio::io::stdin(), raw_stdout(), flag.clone());
         let (service, socket) = LspService::new(move |client| Server::new(client, flag, Some(frames)));
         tower_lsp_server::Server::new(input, output, socket).serve(service).await;
     });
     // LSP: exit code 0 after a shutdown request, 1 otherwise.
     std::process::exit(if shutdown.load(Ordering::SeqCst) { 0 } else { 1 });
+}
+
+/// Standard output without std's line buffering, which scans every megabytes-long
+/// frame for its last newline: a duplicate of the descriptor, written as a file.
+fn raw_stdout() -> Box<dyn std::io::Write + Send> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout()),
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use tollgate_engine::diagnostic::Data;
 use tollgate_engine::{Diagnostic, LineCol, LineIndex, PositionEncoding, Severity, TextRange};
 use tower_lsp_server::ls_types::{self as lsp, NumberOrString, PositionEncodingKind, Uri};
 
@@ -95,10 +96,6 @@ pub fn write_publish<'a>(
     diags: impl IntoIterator<Item = &'a Diagnostic>,
     enc: PositionEncoding,
 ) {
-    fn json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
-        // Writing into a Vec cannot fail; the types here always serialize.
-        let _ = serde_json::to_writer(&mut *out, v);
-    }
     fn pos(out: &mut Vec<u8>, lc: LineCol) {
         out.extend_from_slice(b"{\"line\":");
         json(out, &lc.line);
@@ -107,24 +104,31 @@ pub fn write_publish<'a>(
         out.push(b'}');
     }
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":");
-    json(out, uri.as_str());
+    string(out, uri.as_str());
     out.extend_from_slice(b",\"diagnostics\":[");
+    // Sorted diagnostics: each position is looked up from the one before.
+    let mut positions = index.positions(text, enc);
     for (i, d) in diags.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"range\":{\"start\":");
-        pos(out, index.position(text, d.range.start, enc));
+        pos(out, positions.at(d.range.start));
         out.extend_from_slice(b",\"end\":");
-        pos(out, index.position(text, d.range.end, enc));
+        pos(out, positions.at(d.range.end));
         out.extend_from_slice(b"},\"severity\":");
-        json(out, &severity(d.severity));
+        out.push(match d.severity {
+            Severity::Error => b'1',
+            Severity::Warning => b'2',
+            Severity::Information => b'3',
+            Severity::Hint => b'4',
+        });
         out.extend_from_slice(b",\"code\":");
-        json(out, d.code.as_str());
+        name(out, d.code.as_str());
         out.extend_from_slice(b",\"source\":\"tollgate\",\"message\":");
-        json(out, &d.message);
+        string(out, &d.message);
         out.extend_from_slice(b",\"data\":");
-        json(out, &d.data);
+        data(out, &d.data);
         out.push(b'}');
     }
     out.push(b']');
@@ -133,6 +137,65 @@ pub fn write_publish<'a>(
         json(out, &v);
     }
     out.extend_from_slice(b"}}");
+}
+
+fn json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
+    // Writing into a Vec cannot fail; the types here always serialize.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// A JSON string; most need no escape, and are copied as they are.
+fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    if needs_no_escape(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        json(out, s);
+    }
+}
+
+/// No control character, quote or backslash: what serde_json would escape.
+fn needs_no_escape(bytes: &[u8]) -> bool {
+    let plain = |b: u8| (b >= 0x20) & (b != b'"') & (b != b'\\');
+    // Whole 16-byte blocks without an early exit inside: vector compares.
+    let blocks = bytes.chunks_exact(16);
+    let rest = blocks.remainder();
+    blocks.into_iter().all(|c| c.iter().fold(true, |ok, &b| ok & plain(b))) && rest.iter().all(|&b| plain(b))
+}
+
+/// A string known to need no escape (our own names).
+fn name(out: &mut Vec<u8>, s: &'static str) {
+    debug_assert!(needs_no_escape(s.as_bytes()));
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+/// `Data` as its serde derive writes it: the blocker, then the stage and the
+/// fixes when present (the fixes, rare, through serde).
+fn data(out: &mut Vec<u8>, d: &Data) {
+    match d.blocker {
+        Some(b) => {
+            out.extend_from_slice(b"{\"blocker\":{\"class\":");
+            name(out, b.class.as_str());
+            out.extend_from_slice(b",\"return_to\":");
+            name(out, b.return_to.as_str());
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"{\"blocker\":null"),
+    }
+    if let Some(stage) = &d.stage {
+        out.extend_from_slice(b",\"stage\":");
+        string(out, stage);
+    }
+    if !d.fixes.is_empty() {
+        out.extend_from_slice(b",\"fixes\":");
+        json(out, &d.fixes);
+    }
+    out.push(b'}');
 }
 
 #[cfg(test)]
@@ -169,6 +232,27 @@ mod tests {
             Diagnostic::new(tollgate_engine::Code::AgentNotFound, TextRange::new(at("b"), at("😀") + 4), "agent")
                 .with_stage("s")
                 .with_severity(Severity::Hint),
+            // Characters to escape on both sides of a 32-byte chunk's edge, a fix, a
+            // stage with a quote, no blocker, an earlier range after a later one.
+            Diagnostic::new(
+                tollgate_engine::Code::MissingOutput,
+                TextRange::new(at("b"), at("b")),
+                format!("{}\"{}\u{1f}\u{7f}{}\\", "a".repeat(31), "b".repeat(32), "c".repeat(40)),
+            )
+            .with_stage("st\"a\\ge\t")
+            .with_fix(tollgate_engine::diagnostic::Fix::ReturnToBuild { stage: "s\"1".into() })
+            .with_fix(tollgate_engine::diagnostic::Fix::Replace {
+                title: "t".into(),
+                range: TextRange::new(1, 2),
+                new_text: "x\n\u{1}".into(),
+            }),
+            {
+                let mut d = Diagnostic::new(tollgate_engine::Code::StageFailed, TextRange::new(0, 2), "a".repeat(64))
+                    .with_severity(Severity::Information);
+                d.data.blocker = None;
+                d
+            },
+            Diagnostic::new(tollgate_engine::Code::OutOfScope, TextRange::new(at("x") + 1, text.len() as u32 + 5), ""),
         ];
         let uri: Uri = "file:///tmp/a%20b/pipeline.yaml".parse().unwrap();
         for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {

@@ -443,7 +443,7 @@ impl Session {
             for d in doc.yaml_findings() {
                 let mut d = d.clone();
                 if self.overrides.adjust(&mut d) {
-                    extra.push(Finding { path: rel.clone(), diagnostic: d });
+                    extra.push(Finding { path: rel.as_str().into(), diagnostic: d });
                 }
             }
         }
@@ -460,8 +460,10 @@ impl Session {
         let mut now_published = HashSet::new();
         let mut at = 0;
         while at < findings.len() {
-            let rel = findings[at].path.as_str();
-            let end = at + findings[at..].iter().take_while(|f| f.path == rel).count();
+            let shared = findings[at].path.clone();
+            let rel = &*shared;
+            let same = |f: &&Finding| Arc::ptr_eq(&f.path, &shared) || *f.path == *rel;
+            let end = at + findings[at..].iter().take_while(same).count();
             let span = at..end;
             at = end;
             let abs = state.root.absolute(rel);
@@ -512,7 +514,7 @@ impl Session {
             let is_yaml = [".yaml", ".yml", ".json"].iter().any(|e| doc.path.to_string_lossy().ends_with(e));
             let mut diagnostics = if is_yaml { doc.yaml_findings().to_vec() } else { Vec::new() };
             self.overrides.apply(&mut diagnostics);
-            let rel = doc.path.to_string_lossy().into_owned();
+            let rel: Arc<str> = doc.path.to_string_lossy().into();
             let findings: Vec<Finding> =
                 diagnostics.into_iter().map(|diagnostic| Finding { path: rel.clone(), diagnostic }).collect();
             if findings.is_empty() {

@@ -71,6 +71,9 @@ pub struct LineCol {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
+    /// Per line, ending included: all ASCII? Then a column is a byte count, and
+    /// the text need not be read to find it.
+    ascii: Vec<bool>,
     len: u32,
 }
 
@@ -93,7 +96,19 @@ impl LineIndex {
                 line_starts.push(i as u32 + 1);
             }
         }
-        LineIndex { line_starts, len: text.len() as u32 }
+        let mut index = LineIndex { ascii: Vec::new(), line_starts, len: text.len() as u32 };
+        index.ascii = if b.is_ascii() {
+            vec![true; index.line_starts.len()]
+        } else {
+            (0..index.line_starts.len()).map(|l| index.line_is_ascii(b, l)).collect()
+        };
+        index
+    }
+
+    fn line_is_ascii(&self, b: &[u8], line: usize) -> bool {
+        let start = self.line_starts[line] as usize;
+        let end = self.line_starts.get(line + 1).map_or(b.len(), |&n| n as usize);
+        b[start..end].is_ascii()
     }
 
     /// The index of `text` (the text after `range` of the old one was replaced by
@@ -117,6 +132,12 @@ impl LineIndex {
             *s = (*s as i64 + delta) as u32;
         }
         self.len = text.len() as u32;
+        // Changed content: the line holding `start` (`first - 1`, as `first >= 1`)
+        // and the fresh ones; the lines before and after are as they were.
+        self.ascii.splice(first - 1..last, std::iter::repeat_n(false, added + 1));
+        for line in first - 1..first + added {
+            self.ascii[line] = self.line_is_ascii(b, line);
+        }
     }
 
     pub fn line_count(&self) -> u32 {
@@ -145,10 +166,25 @@ impl LineIndex {
 
     /// Line and column of byte `offset`, the column in `enc`.
     pub fn position(&self, text: &str, offset: u32, enc: PositionEncoding) -> LineCol {
-        let offset = floor_char_boundary(text, offset.min(self.len) as usize) as u32;
-        let line = self.line_of(offset);
+        // An offset inside a character is on that character's line.
+        let offset = offset.min(self.len);
+        self.line_col(text, self.line_of(offset), offset, enc)
+    }
+
+    /// A reader of many positions, cheapest when the offsets rise (a sorted list
+    /// of diagnostics): each look-up starts at the line of the one before.
+    pub fn positions<'a>(&'a self, text: &'a str, enc: PositionEncoding) -> Positions<'a> {
+        Positions { index: self, text, enc, line: 0 }
+    }
+
+    /// `offset` (at most the length) on `line`; inside a character, that character's start.
+    fn line_col(&self, text: &str, line: u32, offset: u32, enc: PositionEncoding) -> LineCol {
         let start = self.line_starts[line as usize];
-        let prefix = &text[start as usize..offset as usize];
+        if self.ascii[line as usize] {
+            return LineCol { line, col: offset - start };
+        }
+        let offset = floor_char_boundary(text, offset as usize);
+        let prefix = &text[start as usize..offset];
         let col = match enc {
             PositionEncoding::Utf8 => prefix.len() as u32,
             PositionEncoding::Utf16 if prefix.is_ascii() => prefix.len() as u32,
@@ -180,6 +216,33 @@ impl LineIndex {
     }
 }
 
+/// See [`LineIndex::positions`]; answers exactly as [`LineIndex::position`].
+pub struct Positions<'a> {
+    index: &'a LineIndex,
+    text: &'a str,
+    enc: PositionEncoding,
+    line: usize,
+}
+
+impl Positions<'_> {
+    pub fn at(&mut self, offset: u32) -> LineCol {
+        let index = self.index;
+        let offset = offset.min(index.len);
+        let starts = &index.line_starts;
+        let after = |line: usize| starts.get(line + 1).is_none_or(|&next| offset < next);
+        let mut line = self.line.min(starts.len() - 1);
+        if starts[line] > offset {
+            line = index.line_of(offset) as usize;
+        } else if !after(line) {
+            // A few lines on is the common case; else search the rest.
+            let near = (line + 1..starts.len().min(line + 9)).find(|&l| after(l));
+            line = near.unwrap_or_else(|| line + starts[line..].partition_point(|&s| s <= offset) - 1);
+        }
+        self.line = line;
+        index.line_col(self.text, line as u32, offset, self.enc)
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -190,6 +253,29 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rising, falling, repeated and far-apart offsets, in both encodings,
+    /// including offsets inside a character and past the end.
+    #[test]
+    fn positions_in_any_order_equal_one_by_one_positions() {
+        let text = "a: 初始化\nb: 😀x\r\nc\rd\n\n\n".repeat(7) + "last 😀";
+        let idx = LineIndex::new(&text);
+        let len = text.len() as u32;
+        let mut order: Vec<u32> = (0..=len + 2).collect();
+        order.extend((0..=len + 2).rev());
+        order.extend((0..len + 1).step_by(37).chain((0..len + 1).step_by(5).rev()));
+        let mut seed = 7u64;
+        for _ in 0..500 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            order.push((seed >> 33) as u32 % (len + 3));
+        }
+        for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+            let mut many = idx.positions(&text, enc);
+            for &o in &order {
+                assert_eq!(many.at(o), idx.position(&text, o, enc), "offset {o}, {enc:?}");
+            }
+        }
+    }
 
     #[test]
     fn cjk_and_emoji_columns_differ_by_encoding() {

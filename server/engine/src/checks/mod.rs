@@ -58,11 +58,22 @@ impl<'a> Context<'a> {
 #[derive(Default, Debug)]
 pub struct Sink {
     pub findings: Vec<Finding>,
+    /// The last path pushed: a file's findings share one allocation.
+    path: Option<std::sync::Arc<str>>,
 }
 
 impl Sink {
+    /// A sink whose findings in `path` share that allocation.
+    pub fn with_path(path: std::sync::Arc<str>) -> Self {
+        Sink { findings: Vec::new(), path: Some(path) }
+    }
+
     pub fn push(&mut self, path: &str, diagnostic: Diagnostic) {
-        self.findings.push(Finding { path: path.to_string(), diagnostic });
+        let shared = match &self.path {
+            Some(p) if **p == *path => p.clone(),
+            _ => self.path.insert(std::sync::Arc::from(path)).clone(),
+        };
+        self.findings.push(Finding { path: shared, diagnostic });
     }
 }
 

@@ -99,7 +99,7 @@ fn brief(fx: &Fx, found: &[Finding]) -> Vec<(&'static str, String, String)> {
         .iter()
         .map(|f| {
             let text = fx.text(&f.path);
-            (f.diagnostic.code.as_str(), f.path.clone(), f.diagnostic.range.slice(&text).to_string())
+            (f.diagnostic.code.as_str(), f.path.to_string(), f.diagnostic.range.slice(&text).to_string())
         })
         .collect()
 }

@@ -33,7 +33,7 @@ fn stale_scope_when_the_base_is_not_an_ancestor() {
     let found = fx.findings(&[Code::StaleScope]);
     assert_eq!(found.len(), 1);
     let f = &found[0];
-    assert_eq!((f.path.as_str(), f.diagnostic.severity), (".factory/scope.yaml", Severity::Warning));
+    assert_eq!((&*f.path, f.diagnostic.severity), (".factory/scope.yaml", Severity::Warning));
     assert_eq!(f.diagnostic.range.slice(&fx.text(".factory/scope.yaml")), side);
     assert_eq!(
         f.diagnostic.message,
@@ -70,7 +70,7 @@ fn widened_matrix_row_and_pipeline_permissions() {
     );
     let found = fx.findings(&[Code::PermissionsWidened]);
     let got: Vec<(String, String)> =
-        found.iter().map(|f| (f.path.clone(), f.diagnostic.range.slice(&fx.text(&f.path)).to_string())).collect();
+        found.iter().map(|f| (f.path.to_string(), f.diagnostic.range.slice(&fx.text(&f.path)).to_string())).collect();
     assert_eq!(
         got,
         vec![

@@ -40,8 +40,8 @@ fn found<'a>(sink: &'a Sink, texts: &[(&str, &'a str)]) -> Vec<(&'static str, Se
     sink.findings
         .iter()
         .map(|f| {
-            let text = texts.iter().find(|(p, _)| *p == f.path).map(|(_, t)| *t).unwrap_or("");
-            (f.diagnostic.code.as_str(), f.diagnostic.severity, f.path.as_str(), f.diagnostic.range.slice(text))
+            let text = texts.iter().find(|(p, _)| *p == &*f.path).map(|(_, t)| *t).unwrap_or("");
+            (f.diagnostic.code.as_str(), f.diagnostic.severity, &*f.path, f.diagnostic.range.slice(text))
         })
         .collect()
 }

@@ -26,6 +26,12 @@ pub fn output_provides(out: &str, input: &str) -> bool {
 
 /// Root-relative spelling of a path from a pipeline file (`./x` is `x`).
 pub(crate) fn norm(path: &str) -> &str {
+    // Most paths are already plain: a visible ASCII byte at each end, no `./`.
+    let solid = |b: &u8| *b > b' ' && *b < 0x7f;
+    let b = path.as_bytes();
+    if b.first().is_some_and(|c| solid(c) && *c != b'.') && b.last().is_some_and(solid) {
+        return path;
+    }
     path.trim().trim_start_matches("./")
 }
 

@@ -51,7 +51,7 @@ fn small_pipeline_findings() {
     let found: Vec<(&str, &str, Severity, &str)> = sink
         .findings
         .iter()
-        .map(|f| (f.diagnostic.code.as_str(), at(SMALL, f.diagnostic.range), f.diagnostic.severity, f.path.as_str()))
+        .map(|f| (f.diagnostic.code.as_str(), at(SMALL, f.diagnostic.range), f.diagnostic.severity, &*f.path))
         .collect();
     assert_eq!(
         found,
@@ -122,4 +122,38 @@ fn real_fixture_with_agents_is_clean() {
     let l = pipeline::load("pipeline.yaml", text.into());
     let sink = run(&l, &DiskFs::new(dir.path()));
     assert!(sink.findings.is_empty(), "{:?}", sink.findings);
+}
+
+/// `norm`'s shortcut for plain paths answers as the full trim does.
+#[test]
+fn norm_shortcut_equals_the_full_trim() {
+    let paths = [
+        "",
+        " ",
+        ".",
+        "..",
+        "./",
+        ".//a",
+        "./a",
+        "././a",
+        ".a",
+        "a",
+        "a/",
+        " a",
+        "a ",
+        "\ta/b\n",
+        "\u{3000}a",
+        "a\u{a0}",
+        "a\u{85}",
+        "初/始",
+        "a\u{7f}",
+        "\u{7f}a",
+        "~a",
+        "a~",
+        "./初",
+        "初 ",
+    ];
+    for p in paths {
+        assert_eq!(super::norm(p), p.trim().trim_start_matches("./"), "{p:?}");
+    }
 }

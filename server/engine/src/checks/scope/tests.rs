@@ -75,7 +75,7 @@ fn scope_findings_with_exact_ranges() {
     let got: Vec<(&str, Severity, &str, TextRange)> = sink
         .findings
         .iter()
-        .map(|f| (f.diagnostic.code.as_str(), f.diagnostic.severity, f.path.as_str(), f.diagnostic.range))
+        .map(|f| (f.diagnostic.code.as_str(), f.diagnostic.severity, &*f.path, f.diagnostic.range))
         .collect();
     let f = ".factory/scope.yaml";
     let u = SCOPE.rfind("source: user").expect("user") + "source: ".len();

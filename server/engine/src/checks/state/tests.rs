@@ -31,7 +31,7 @@ fn run(state_text: &str, fs: &dyn FsView) -> Vec<(Code, String, Severity, String
     sink.findings
         .into_iter()
         .map(|f| {
-            assert_eq!(f.path, ".factory/state.json");
+            assert_eq!(&*f.path, ".factory/state.json");
             let d = f.diagnostic;
             let (start, end) = (d.range.start as usize, d.range.end as usize);
             (d.code, state_text[start..end].to_string(), d.severity, d.message, start)

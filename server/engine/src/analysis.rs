@@ -553,7 +553,7 @@ impl Snapshot {
         // straddles the stage's bounds cannot be placed: start afresh then.
         let mut straddles = false;
         findings.retain_mut(|f| {
-            if !same_path(&f.path, &here) {
+            if !f.is_in(&here) {
                 return !facets.files;
             }
             let r = &mut f.diagnostic.range;
@@ -589,7 +589,7 @@ impl Snapshot {
             checks::run_stage(&ctx, k, &mut sink);
         }
         let in_place = |f: &Finding| {
-            same_path(&f.path, &here)
+            f.is_in(&here)
                 && ((f.diagnostic.range.start >= edit.start && f.diagnostic.range.end <= new_end)
                     || affected.iter().any(|&k| stages[k].range.contains(f.diagnostic.range.start)))
         };
@@ -600,7 +600,7 @@ impl Snapshot {
         if facets.files {
             let mut sink = Sink::default();
             checks::run_files(&ctx, &mut sink);
-            if sink.findings.iter().any(|f| same_path(&f.path, &here)) {
+            if sink.findings.iter().any(|f| f.is_in(&here)) {
                 return None;
             }
             fresh.extend(self.drop_stale(sink.findings));
@@ -661,17 +661,12 @@ pub fn apply_overrides(findings: &mut Vec<Finding>, overrides: &SeverityOverride
 /// Stable order: by path, then position, then code.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        let path = if Arc::ptr_eq(&a.path, &b.path) { std::cmp::Ordering::Equal } else { a.path.cmp(&b.path) };
+        let path = if a.is_in(&b.path) { std::cmp::Ordering::Equal } else { a.path.cmp(&b.path) };
         path.then_with(|| {
             let (x, y) = (&a.diagnostic, &b.diagnostic);
             (x.range.start, x.range.end, x.code).cmp(&(y.range.start, y.range.end, y.code))
         })
     });
-}
-
-/// Paths equal, by pointer when shared.
-fn same_path(a: &Arc<str>, b: &Arc<str>) -> bool {
-    Arc::ptr_eq(a, b) || a == b
 }
 
 impl Snapshot {

@@ -242,6 +242,13 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
+impl Finding {
+    /// Is this finding in file `path`? By pointer first: a file's findings share it.
+    pub fn is_in(&self, path: &std::sync::Arc<str>) -> bool {
+        std::sync::Arc::ptr_eq(&self.path, path) || self.path == *path
+    }
+}
+
 /// Per-code severity overrides (`tollgate.severity`, `--severity CODE=LEVEL`).
 /// `None` as the level means "off".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -117,12 +117,7 @@ pub fn write_publish<'a>(
         out.extend_from_slice(b",\"end\":");
         pos(out, positions.at(d.range.end));
         out.extend_from_slice(b"},\"severity\":");
-        out.push(match d.severity {
-            Severity::Error => b'1',
-            Severity::Warning => b'2',
-            Severity::Information => b'3',
-            Severity::Hint => b'4',
-        });
+        json(out, &severity(d.severity));
         out.extend_from_slice(b",\"code\":");
         name(out, d.code.as_str());
         out.extend_from_slice(b",\"source\":\"tollgate\",\"message\":");
@@ -146,15 +141,18 @@ fn json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
 
 /// A JSON string; most need no escape, and are copied as they are.
 fn string(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    if needs_no_escape(bytes) {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
+    if needs_no_escape(s.as_bytes()) {
+        quoted(out, s);
     } else {
         json(out, s);
     }
+}
+
+fn quoted(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// No control character, quote or backslash: what serde_json would escape.
@@ -169,9 +167,7 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
 /// A string known to need no escape (our own names).
 fn name(out: &mut Vec<u8>, s: &'static str) {
     debug_assert!(needs_no_escape(s.as_bytes()));
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
+    quoted(out, s);
 }
 
 /// `Data` as its serde derive writes it: the blocker, then the stage and the
@@ -232,8 +228,8 @@ mod tests {
             Diagnostic::new(tollgate_engine::Code::AgentNotFound, TextRange::new(at("b"), at("😀") + 4), "agent")
                 .with_stage("s")
                 .with_severity(Severity::Hint),
-            // Characters to escape on both sides of a 32-byte chunk's edge, a fix, a
-            // stage with a quote, no blocker, an earlier range after a later one.
+            // Characters to escape in later 16-byte blocks and in the remainder, a
+            // fix, a stage with a quote, no blocker, a range past the text's end.
             Diagnostic::new(
                 tollgate_engine::Code::MissingOutput,
                 TextRange::new(at("b"), at("b")),

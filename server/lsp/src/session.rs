@@ -440,10 +440,11 @@ impl Session {
         // findings copied, to keep each file's together.
         let mut extra = Vec::new();
         for (rel, doc) in other_yaml {
+            let rel: Arc<str> = rel.as_str().into();
             for d in doc.yaml_findings() {
                 let mut d = d.clone();
                 if self.overrides.adjust(&mut d) {
-                    extra.push(Finding { path: rel.as_str().into(), diagnostic: d });
+                    extra.push(Finding { path: rel.clone(), diagnostic: d });
                 }
             }
         }
@@ -462,8 +463,7 @@ impl Session {
         while at < findings.len() {
             let shared = findings[at].path.clone();
             let rel = &*shared;
-            let same = |f: &&Finding| Arc::ptr_eq(&f.path, &shared) || *f.path == *rel;
-            let end = at + findings[at..].iter().take_while(same).count();
+            let end = at + findings[at..].iter().take_while(|f| f.is_in(&shared)).count();
             let span = at..end;
             at = end;
             let abs = state.root.absolute(rel);

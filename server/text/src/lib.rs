@@ -269,10 +269,33 @@ mod tests {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             order.push((seed >> 33) as u32 % (len + 3));
         }
+        // Counted from the start, character by character: shares nothing with the index.
+        let reference = |offset: u32, enc: PositionEncoding| {
+            let (mut line, mut col) = (0, 0);
+            let mut chars = text.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
+                if i + c.len_utf8() > offset as usize {
+                    break;
+                }
+                let crlf = c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n');
+                // Between the `\r` and `\n` of a CRLF: one column past the content.
+                if (c == '\n' || c == '\r') && !crlf {
+                    (line, col) = (line + 1, 0);
+                } else {
+                    col += match enc {
+                        PositionEncoding::Utf8 => c.len_utf8() as u32,
+                        PositionEncoding::Utf16 => c.len_utf16() as u32,
+                    };
+                }
+            }
+            LineCol { line, col }
+        };
         for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
             let mut many = idx.positions(&text, enc);
             for &o in &order {
-                assert_eq!(many.at(o), idx.position(&text, o, enc), "offset {o}, {enc:?}");
+                let want = reference(o, enc);
+                assert_eq!(many.at(o), want, "offset {o}, {enc:?}");
+                assert_eq!(idx.position(&text, o, enc), want, "offset {o}, {enc:?}");
             }
         }
     }

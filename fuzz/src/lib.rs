@@ -147,7 +147,7 @@ fn analyse_all(mode: u8, text: &str) {
     ];
     let findings = snap.analyze(&FakeFs(mode), &changes, None, &SeverityOverrides::default());
     for f in &findings {
-        if let Some((_, t)) = texts.iter().find(|(k, _)| *k == f.path) {
+        if let Some((_, t)) = texts.iter().find(|(k, _)| *k == &*f.path) {
             assert_diagnostic(t, &f.diagnostic, &f.path);
         }
     }

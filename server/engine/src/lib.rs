@@ -14,6 +14,7 @@ pub mod permissions;
 pub mod recovery;
 pub mod root;
 pub mod suggest;
+pub mod workspace;
 
 pub use diagnostic::{Code, Diagnostic, Finding, Severity};
 pub use tollgate_text::{LineCol, LineIndex, PositionEncoding, TextRange};

@@ -341,7 +341,7 @@ impl Session {
             return Some(key);
         }
         if state.scanned && state.snapshot.run_is_active() && !root::is_control(&rel) {
-            let since = state.snapshot.stage_start_time().map(str::to_string);
+            let since = state.snapshot.stage_start_time();
             let is_dir = path.is_dir();
             let prefix = format!("{rel}/");
             let had_children =
@@ -569,7 +569,7 @@ fn recheck(state: &mut RootState) {
         state.scanned = false;
         return;
     }
-    let since = state.snapshot.stage_start_time().map(str::to_string);
+    let since = state.snapshot.stage_start_time();
     for rel in rels {
         match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
             Some(c) => state.disk_changes.insert(rel, c),
@@ -590,6 +590,6 @@ fn run_facts(s: &Snapshot) -> (bool, Option<String>, Option<String>, Option<Stri
         s.run_is_active(),
         s.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone()),
         s.scope_base().map(str::to_string),
-        s.stage_start_time().map(str::to_string),
+        s.stage_start_time(),
     )
 }

@@ -24,6 +24,19 @@ pub(crate) fn load_pipeline(env: &Env, reads: &mut Vec<Fingerprint>) -> Result<P
     }
 }
 
+/// The write permissions of `stage` (`permissions.write`, else its matrix row), as
+/// the checks see them; None when it has neither.
+pub(crate) fn write_set(
+    env: &Env,
+    reads: &mut Vec<Fingerprint>,
+    stage: &str,
+) -> Result<Option<crate::permissions::WriteSet>, Refusal> {
+    let (p_path, m_path) = (env.root.layout.pipeline.as_str(), env.root.layout.matrix.as_str());
+    let pipeline = env.read(p_path, reads)?.map(|t| crate::model::pipeline::load(p_path, Arc::from(t)));
+    let matrix = env.read(m_path, reads)?.map(|t| crate::model::matrix::load(m_path, Arc::from(t)));
+    Ok(crate::permissions::WriteSet::for_stage(pipeline.as_ref(), matrix.as_ref(), stage))
+}
+
 /// The stage and its index, or a refusal naming the stages there are.
 pub(crate) fn stage<'p>(p: &'p Pipeline, id: &str) -> Result<(usize, &'p Stage), Refusal> {
     match p.stage_index(id) {
@@ -153,6 +166,15 @@ impl StateDoc {
                 .unwrap_or(entries.len() as u32),
             None => 0,
         }
+    }
+
+    /// Has the run reached `stage`: its current stage, completed, failed, or in the history?
+    pub fn reached(&self, stage: &str) -> bool {
+        let k = self.key("stageId");
+        self.current_stage().as_deref() == Some(stage)
+            || self.list("completedStages").iter().any(|s| s == stage)
+            || self.list("failedStages").iter().any(|s| s == stage)
+            || self.history().iter().any(|h| h.get(k).and_then(Json::as_str) == Some(stage))
     }
 
     pub fn push_history(&mut self, entry: Json) {

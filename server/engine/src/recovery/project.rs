@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error_log::{append_text, Report};
-use super::json::Json;
+use super::json::{layout_edits, Json};
 use super::plan::{diff_edit, refuse, Env, Fingerprint, Refusal, Step, TextEdit};
 use crate::model::pipeline::{Pipeline, Stage};
 use tollgate_text::TextRange;
@@ -69,6 +69,8 @@ pub(crate) struct StateDoc {
     pub json: Json,
     pub spelling: Spelling,
     indent: String,
+    /// The tree as read, before the action's changes.
+    orig: Json,
 }
 
 const SNAKE_ONLY: &[&str] = &[
@@ -99,7 +101,7 @@ impl StateDoc {
             .find(|l| l.starts_with([' ', '\t']))
             .map(|l| l[..l.len() - l.trim_start().len()].to_string())
             .unwrap_or_else(|| "  ".to_string());
-        Ok(StateDoc { path, text, json, spelling, indent })
+        Ok(StateDoc { path, text, orig: json.clone(), json, spelling, indent })
     }
 
     /// The name the file uses for a camelCase key (SPEC 2: snake_case, except
@@ -200,10 +202,15 @@ impl StateDoc {
         }
     }
 
-    /// The edit that turns the file into the changed tree. The whole object is
+    /// The edit that turns the file into the changed tree: only the values that
+    /// change are rewritten, keeping the file's layout (`json::layout_edits`); where
+    /// the text does not line up with the tree (a repeated key), the whole object is
     /// re-serialised (key order kept, the file's indent, its final newline), then
-    /// reduced to the span that differs, so unchanged lines are not touched.
+    /// reduced to the span that differs.
     pub fn edit_step(&self) -> Step {
+        if let Some(edits) = layout_edits(&self.text, &self.orig, &self.json, &self.indent) {
+            return Step::Edit(TextEdit { path: self.path.clone(), edits });
+        }
         let mut new = self.json.to_pretty(&self.indent);
         if self.text.ends_with('\n') {
             new.push('\n');

@@ -4,8 +4,8 @@
 use std::time::SystemTime;
 
 use super::schema::{first_key, head, item_range, Reader};
-use crate::changes::parse_rfc3339;
 use super::{Loaded, Spanned};
+use crate::changes::parse_rfc3339;
 use crate::diagnostic::Code;
 use tollgate_text::TextRange;
 use tollgate_yaml::Node;
@@ -232,7 +232,9 @@ impl State {
         let stage = &self.current_stage.as_ref()?.value;
         match self.latest(stage) {
             Some(h) if h.is_open() => None,
-            Some(h) => h.end_time.as_ref().and_then(|e| parse_rfc3339(&e.value)).or_else(|| self.marks(file_mtime).max()),
+            Some(h) => {
+                h.end_time.as_ref().and_then(|e| parse_rfc3339(&e.value)).or_else(|| self.marks(file_mtime).max())
+            }
             None => self.marks(file_mtime).max(),
         }
     }
@@ -438,9 +440,7 @@ fn same_value(a: &Node, b: &Node) -> bool {
         (NodeKind::Seq(x), NodeKind::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q)),
         (NodeKind::Map(x), NodeKind::Map(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.iter().any(|(k2, v2)| k.as_str() == k2.as_str() && same_value(v, v2))
-                })
+                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| k.as_str() == k2.as_str() && same_value(v, v2)))
         }
         _ => false,
     }
@@ -564,5 +564,133 @@ mod tests {
         assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::DuplicateKey]);
         assert_eq!(l.diagnostics[0].range.start, 19);
         assert_eq!(l.model.and_then(|m| m.status()), Some(RunStatus::Idle));
+    }
+
+    fn state(text: &str) -> State {
+        let l = load(".factory/state.json", text.into());
+        l.model.expect("model")
+    }
+
+    fn secs(t: Option<SystemTime>) -> Option<u64> {
+        t.map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+    }
+
+    #[test]
+    fn attempts_are_counted_from_the_history() {
+        // One entry per attempt, `attempts` restarting at 1 in a second session.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [
+            {"stageId": "code", "status": "completed", "attempts": 2},
+            {"stageId": "code", "status": "failed", "attempts": 1},
+            {"stageId": "code", "status": "failed", "attempts": 1}]}"#,
+        );
+        assert_eq!(st.failed_attempts("code"), 2, "the completed run before does not count");
+        assert_eq!(st.current_attempt("code", 2), Some(2), "no retry left: the failed attempt is current");
+        assert!(!st.is_retrying("code", 2));
+        assert_eq!(st.current_attempt("code", 3), Some(3));
+        assert!(st.is_retrying("code", 3));
+        // One entry updated in place; a running entry counts its earlier attempts.
+        let st = state(
+            r#"{"status": "paused", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "failed", "attempts": 2}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (2, Some(2)));
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "running", "attempts": 2}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (1, Some(2)));
+        // The automatic retry, not yet recorded.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "failed", "attempts": 1}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (1, Some(2)));
+        assert!(st.is_retrying("code", 2));
+        // `factory run`: running, no history.
+        let st = state(r#"{"status": "running", "current_stage": "prd"}"#);
+        assert_eq!(
+            (st.failed_attempts("prd"), st.current_attempt("prd", 2), st.current_attempt("ui", 2)),
+            (0, Some(1), None)
+        );
+    }
+
+    #[test]
+    fn completed_is_a_finished_idle_run() {
+        let l = load(".factory/state.json", r#"{"status": "completed", "current_stage": "preview"}"#.into());
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let st = l.model.expect("model");
+        assert_eq!(st.status(), Some(RunStatus::Completed));
+        assert!(st.status().is_some_and(RunStatus::is_idle) && !st.is_active());
+    }
+
+    #[test]
+    fn both_spellings_with_different_values_are_conflicts() {
+        let text = r#"{"status": "running", "currentStage": "code", "completedStages": ["prd"], "updatedAt": "2026-01-29T10:00:00Z",
+  "current_stage": "prd", "completed_stages": ["prd"], "last_updated": "2026-01-29T11:00:00.000Z"}"#;
+        let st = state(text);
+        assert_eq!(st.conflicts.len(), 1, "equal lists and the writers' time marks are no conflict");
+        let c = &st.conflicts[0];
+        assert_eq!((c.first.value.as_str(), at(text, c.first.range)), ("currentStage", "\"currentStage\""));
+        assert_eq!((c.later.value.as_str(), at(text, c.later.range)), ("current_stage", "\"current_stage\""));
+        assert_eq!(st.current_stage.as_ref().map(|s| s.value.as_str()), Some("prd"), "the later one is read");
+    }
+
+    #[test]
+    fn stage_start_and_waiting_marks() {
+        // 2026-01-29T10:00:00Z = 1769680800.
+        let t = |s: &str| secs(parse_rfc3339(s));
+        let mtime = parse_rfc3339("2026-01-29T12:00:00Z");
+        // `factory run`: no history; the earlier of `last_updated` and the file's mtime.
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T10:00:00Z"));
+        assert_eq!(secs(st.stage_started(parse_rfc3339("2026-01-29T09:00:00Z"))), t("2026-01-29T09:00:00Z"));
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": null}"#);
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T12:00:00Z"));
+        assert_eq!(st.stage_started(None), None);
+        // A retry: the first failed attempt's start; a re-run from the checkpoint: the marks.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "failed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"},
+            {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T09:00:00Z"));
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "completed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T11:00:00Z"));
+        // Waiting after the attempt ended: its start, and its end as the person's mark.
+        let st = state(
+            r#"{"status": "waiting_for_confirmation", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "completed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T09:00:00Z"));
+        assert_eq!(secs(st.waiting_since(mtime)), t("2026-01-29T09:30:00Z"));
+        // Without history: the later of the marks; an open attempt or a running run: none.
+        let st = state(r#"{"status": "paused", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(secs(st.waiting_since(mtime)), t("2026-01-29T12:00:00Z"));
+        let st = state(
+            r#"{"status": "paused", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T09:00:00Z"}]}"#,
+        );
+        assert_eq!(st.waiting_since(mtime), None);
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(st.waiting_since(mtime), None);
+    }
+
+    #[test]
+    fn a_broken_state_is_a_json_syntax_error() {
+        for (text, at_text) in
+            [("{\"status\": \"idle\",\n", ","), ("{status: idle}", "s"), ("{\"status\": \"idle\",}", "}")]
+        {
+            let l = load(".factory/state.json", text.into());
+            assert!(l.model.is_none(), "{text}");
+            let d = &l.diagnostics[..];
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert_eq!(d[0].code, Code::YamlSyntax);
+            assert!(
+                d[0].message.starts_with("JSON syntax error in `state.json`: ") && !d[0].message.contains("YAML"),
+                "{}",
+                d[0].message
+            );
+            assert_eq!(at(text, d[0].range), at_text, "{text}: {}", d[0].message);
+        }
     }
 }

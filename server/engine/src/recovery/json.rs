@@ -363,7 +363,10 @@ mod layout_tests {
             if let Some(Json::Arr(h)) = j.get_mut("stageHistory") {
                 h[1].set("status", Json::str("failed"));
                 h[1].set("endTime", Json::str("2026-01-29T10:30:00Z"));
-                h.push(Json::Obj(vec![("stageId".into(), Json::str("code")), ("attempts".into(), Json::Num(2.into()))]));
+                h.push(Json::Obj(vec![
+                    ("stageId".into(), Json::str("code")),
+                    ("attempts".into(), Json::Num(2.into())),
+                ]));
             }
             j.set("updatedAt", Json::str("2026-01-29T10:30:00Z"));
         });
@@ -372,7 +375,8 @@ mod layout_tests {
             "{\n  \"version\": 1,\n  \"status\": \"failed\",\n  \"currentStage\": \"code\",\n  \"completedStages\": [\"bootstrap\"],\n  \"failedStages\": [\"code\"],\n  \"stageHistory\": [\n    {\"stageId\": \"prd\", \"status\": \"completed\", \"attempts\": 1},\n    {\"stageId\": \"code\", \"status\": \"failed\", \"startTime\": \"2026-01-29T10:00:00Z\", \"attempts\": 1, \"endTime\": \"2026-01-29T10:30:00Z\"},\n    {\"stageId\": \"code\", \"attempts\": 2}\n  ],\n  \"updatedAt\": \"2026-01-29T10:30:00Z\"\n}\n"
         );
         // Each edit lies on one line: the lines that did not change are not touched.
-        let changed: Vec<usize> = edits.iter().map(|(r, _)| text[..r.start as usize].matches('\n').count() + 1).collect();
+        let changed: Vec<usize> =
+            edits.iter().map(|(r, _)| text[..r.start as usize].matches('\n').count() + 1).collect();
         assert_eq!(changed, [3, 5, 6, 9, 9, 9, 11]);
     }
 

@@ -55,5 +55,4 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             push(Diagnostic::new(Code::StateInconsistent, cp.range, msg).with_stage(cp.value.clone()));
         }
     }
-
 }

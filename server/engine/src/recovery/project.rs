@@ -155,8 +155,16 @@ impl StateDoc {
         self.history().iter().rposition(|h| h.get(k).and_then(Json::as_str) == Some(stage))
     }
 
-    /// The attempts of the stage's latest history entry (its entry count when unrecorded).
+    /// The attempts the stage has spent: those of its latest history entry (its entry
+    /// count when unrecorded), or more when the history counts more failures
+    /// (`State::failed_attempts`: `attempts` restarts at 1 in each orchestrator session).
     pub fn attempts(&self, stage: &str) -> u32 {
+        let model = crate::model::state::load(&self.path, Arc::from(self.text.as_str())).model;
+        let failed = model.map_or(0, |m| m.failed_attempts(stage));
+        self.recorded_attempts(stage).max(failed)
+    }
+
+    fn recorded_attempts(&self, stage: &str) -> u32 {
         let k = self.key("stageId");
         let entries: Vec<_> =
             self.history().into_iter().filter(|h| h.get(k).and_then(Json::as_str) == Some(stage)).collect();

@@ -31,7 +31,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         }
         let at = h.attempts.as_ref().map_or(id.range, |a| a.range);
         let msg = format!(
-            "stage `{}` failed attempt {failed} of {max} (`max_attempts`, counted from its history) and the run is `{}`, not paused; the failure policy requires a person to decide now",
+            "stage `{}` failed attempt {failed} of {max} (`max_attempts`) and the run is `{}`, not paused; the failure policy requires a person to decide now",
             id.value,
             status.as_str()
         );

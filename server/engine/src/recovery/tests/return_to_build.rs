@@ -158,3 +158,33 @@ fn the_state_edit_touches_only_what_differs() {
         ["pipeline.yaml", ".factory/state.json"]
     );
 }
+
+#[test]
+fn attempts_counted_across_orchestrator_sessions() {
+    // Two sessions, each recording its failed attempt as attempt 1.
+    let state = r#"{
+  "status": "failed",
+  "currentStage": "code",
+  "completedStages": ["bootstrap", "prd", "ui", "tech"],
+  "failedStages": ["code"],
+  "stageHistory": [
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z", "attempts": 1},
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:10:00Z", "attempts": 1}
+  ]
+}
+"#;
+    let fx = Fx::new(state);
+    let plan = fx.plan(|env| plan_return_to_build(env, "code")).unwrap();
+    assert_eq!(
+        plan.title,
+        "Return to Build: re-open stage `code` (a person overrides the retry limit: attempt 3 of 2)"
+    );
+    fx.apply(&plan).unwrap();
+    assert!(
+        fx.read(".factory/state.json").contains(
+            "\"attempts\": 1},\n    {\"stageId\": \"code\", \"status\": \"running\", \"startTime\": \"2026-01-29T10:30:00Z\", \"attempts\": 3}\n  ]"
+        ),
+        "{}",
+        fx.read(".factory/state.json")
+    );
+}

@@ -719,6 +719,7 @@ mod tests {
             base.replacen("action: pause", "action: paus", 1),
             base.replacen("  - id: ui\n", "  - id: [broken\n", 1),
             base.replacen("  - id: ui\n", "  - id: ui\n    agnet: x\n", 1),
+            base.replacen("\nstages:\n", "\nstage:\n", 1),
             base.replacen("    agent: agents/prd.agent.md\n", "", 1),
             base.to_string(),
         ];

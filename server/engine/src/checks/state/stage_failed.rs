@@ -1,7 +1,7 @@
 //! `stage-failed`: a stage in `failedStages`, or whose latest history entry failed,
 //! while the run is not `idle` (or `completed`), except during the policy's automatic
-//! retry: the run `running` on that stage again with attempts left. On its `failedStages` entry, else on the `stageId`
-//! of its failed history entry.
+//! retry: the run `running` on that stage again with attempts left. On its
+//! `failedStages` entry, else on the `stageId` of its failed history entry.
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};

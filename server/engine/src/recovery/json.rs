@@ -188,7 +188,8 @@ impl<'de> Visitor<'de> for JsonVisitor {
 pub fn layout_edits(text: &str, old: &Json, new: &Json, unit: &str) -> Option<Vec<(TextRange, String)>> {
     let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
     let root = parsed.root.filter(|_| parsed.errors.is_empty() && parsed.duplicate_keys.is_empty())?;
-    let w = Writer { text, unit, one_line: has_one_line_array(text, &root) };
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let w = Writer { text, unit, nl, one_line: has_one_line_array(text, &root) };
     let mut edits = Vec::new();
     w.walk(&root, old, new, &mut edits)?;
     edits.sort_by_key(|(r, _)| (r.start, r.end));
@@ -210,6 +211,8 @@ fn has_one_line_array(text: &str, node: &Node) -> bool {
 struct Writer<'t> {
     text: &'t str,
     unit: &'t str,
+    /// The file's line ending.
+    nl: &'static str,
     /// The file's style for a container that has none of its own yet.
     one_line: bool,
 }
@@ -239,7 +242,7 @@ impl Writer<'_> {
                             format!(", {key}: {}", one_line(v))
                         } else {
                             let at = self.indent_at(last_key.range.start);
-                            format!(",\n{at}{key}: {}", self.pretty(v, &at))
+                            format!(",{}{at}{key}: {}", self.nl, self.pretty(v, &at))
                         }
                     })
                     .collect();
@@ -267,7 +270,7 @@ impl Writer<'_> {
                     .map(|v| {
                         let at = self.indent_at(last.range.start);
                         let one = !last.range.slice(self.text).contains('\n');
-                        format!(",\n{at}{}", if one { one_line(v) } else { self.pretty(v, &at) })
+                        format!(",{}{at}{}", self.nl, if one { one_line(v) } else { self.pretty(v, &at) })
                     })
                     .collect();
                 if !added.is_empty() {
@@ -302,7 +305,7 @@ impl Writer<'_> {
 
     /// Pretty text of `v` placed on a line indented by `base`.
     fn pretty(&self, v: &Json, base: &str) -> String {
-        v.to_pretty(self.unit).replace('\n', &format!("\n{base}"))
+        v.to_pretty(self.unit).replace('\n', &format!("{}{base}", self.nl))
     }
 }
 
@@ -407,5 +410,12 @@ mod layout_tests {
         let mut new = old.clone();
         new.set("status", Json::str("paused"));
         assert_eq!(layout_edits(text, &old, &new, "  "), None);
+    }
+
+    #[test]
+    fn crlf_files_keep_their_line_endings() {
+        let text = "{\r\n  \"status\": \"idle\",\r\n  \"completed_stages\": []\r\n}\r\n";
+        let (out, _) = rewrite(text, |j| j.set("completed_stages", Json::Arr(vec![Json::str("prd")])));
+        assert_eq!(out, "{\r\n  \"status\": \"idle\",\r\n  \"completed_stages\": [\r\n    \"prd\"\r\n  ]\r\n}\r\n");
     }
 }

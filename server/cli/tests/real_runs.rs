@@ -345,6 +345,13 @@ fn both_spellings_of_one_field_are_reported_with_both_keys() {
         msg.contains("`currentStage` and `current_stage`") && msg.contains("reads the later, `current_stage`"),
         "{msg}"
     );
+    // A repair writes both spellings, so it holds whichever one a reader takes.
+    let run = tollgate(&p.root, &["recover", "return-to-build", "--stage", "ui"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = std::fs::read_to_string(p.root.join(".factory/state.json")).unwrap();
+    assert!(after.contains("\"currentStage\": \"ui\",") && after.contains("\"current_stage\": \"ui\","), "{after}");
+    assert!(!run_findings(&p.root).iter().any(|f| f.0 == "state-inconsistent"), "{after}");
+    write(&p.root, ".factory/state.json", state);
     // The same value in both spellings is no conflict.
     write(&p.root, ".factory/state.json", state.replace("\"current_stage\": \"ui\"", "\"current_stage\": \"prd\""));
     assert_eq!(run_findings(&p.root), []);

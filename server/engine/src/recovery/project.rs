@@ -62,6 +62,27 @@ pub(crate) enum Spelling {
     Snake,
 }
 
+/// The name `spelling` uses for a camelCase key (SPEC 2: snake_case, except
+/// `updatedAt` -> `last_updated` and `createdAt` -> `started_at`).
+fn name_in(spelling: Spelling, camel: &'static str) -> &'static str {
+    if spelling == Spelling::Camel {
+        return camel;
+    }
+    match camel {
+        "currentStage" => "current_stage",
+        "completedStages" => "completed_stages",
+        "failedStages" => "failed_stages",
+        "stageHistory" => "stage_history",
+        "lastCheckpoint" => "last_checkpoint",
+        "createdAt" => "started_at",
+        "updatedAt" => "last_updated",
+        "stageId" => "stage_id",
+        "startTime" => "start_time",
+        "endTime" => "end_time",
+        other => other,
+    }
+}
+
 /// state.json as read, and the spelling it uses.
 pub(crate) struct StateDoc {
     pub path: String,
@@ -104,32 +125,41 @@ impl StateDoc {
         Ok(StateDoc { path, text, orig: json.clone(), json, spelling, indent })
     }
 
-    /// The name the file uses for a camelCase key (SPEC 2: snake_case, except
-    /// `updatedAt` -> `last_updated` and `createdAt` -> `started_at`).
+    /// The name the file uses for a camelCase key.
     pub fn key(&self, camel: &'static str) -> &'static str {
-        if self.spelling == Spelling::Camel {
-            return camel;
-        }
-        match camel {
-            "currentStage" => "current_stage",
-            "completedStages" => "completed_stages",
-            "failedStages" => "failed_stages",
-            "stageHistory" => "stage_history",
-            "lastCheckpoint" => "last_checkpoint",
-            "createdAt" => "started_at",
-            "updatedAt" => "last_updated",
-            "stageId" => "stage_id",
-            "startTime" => "start_time",
-            "endTime" => "end_time",
-            other => other,
+        name_in(self.spelling, camel)
+    }
+
+    /// Both names of a field present in the file, in file order (a CLI command after
+    /// an orchestrator session leaves `current_stage` beside `currentStage`).
+    fn both_present(&self, camel: &'static str) -> Vec<&str> {
+        let snake = name_in(Spelling::Snake, camel);
+        match &self.json {
+            Json::Obj(m) if snake != camel => {
+                m.iter().map(|(k, _)| k.as_str()).filter(|k| *k == camel || *k == snake).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
+    /// The field's value; with both spellings in the file, the later one (as the checks read it).
     pub fn get(&self, camel: &'static str) -> Option<&Json> {
-        self.json.get(self.key(camel))
+        match self.both_present(camel)[..] {
+            [_, later] => self.json.get(later),
+            _ => self.json.get(self.key(camel)),
+        }
     }
 
+    /// Sets the field in the file's spelling; with both spellings in the file, both,
+    /// so the repair holds whichever one a reader takes.
     pub fn set(&mut self, camel: &'static str, v: Json) {
+        let both: Vec<String> = self.both_present(camel).into_iter().map(str::to_string).collect();
+        if both.len() == 2 {
+            for k in both {
+                self.json.set(&k, v.clone());
+            }
+            return;
+        }
         let k = self.key(camel);
         self.json.set(k, v);
     }

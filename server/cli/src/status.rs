@@ -123,8 +123,9 @@ pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> Value {
     let mut sources = Sources::new(&snapshot.root.dir);
     let state = snapshot.state();
     let stage = state.and_then(|s| s.current_stage.as_ref()).map(|s| s.value.clone());
-    let attempts = stage.as_deref().and_then(|id| state?.latest(id)?.attempts.as_ref()).map(|a| a.value);
+    // Counted from the history (the automatic retry shows attempt 2 before it is recorded).
     let max_attempts = snapshot.pipeline().map(|p| p.max_attempts).unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    let attempts = stage.as_deref().and_then(|id| state?.current_attempt(id, max_attempts));
     let mut entry = |f: &Finding| {
         let d = &f.diagnostic;
         let blocker = d.code.blocker();

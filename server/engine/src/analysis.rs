@@ -675,18 +675,18 @@ impl Snapshot {
         self.scope().and_then(|s| s.base_commit.as_ref()).map(|b| b.value.as_str())
     }
 
-    /// The current stage's `startTime` (RFC 3339), the reference outside git.
-    pub fn stage_start_time(&self) -> Option<&str> {
-        let state = self.state()?;
-        let stage = state.current_stage.as_ref()?;
-        state.latest(&stage.value)?.start_time.as_ref().map(|t| t.value.as_str())
+    /// Since when the current stage has been writing (RFC 3339), the reference
+    /// outside git: see [`state::State::stage_started`].
+    pub fn stage_start_time(&self) -> Option<String> {
+        let mtime = std::fs::metadata(self.root.dir.join(&self.root.layout.state)).and_then(|m| m.modified()).ok();
+        self.state()?.stage_started(mtime).map(crate::recovery::time::rfc3339_nanos)
     }
 
     /// Reads git once and, while a run is active, every changed path on disk.
     pub fn gather_changes(&self) -> (Vec<Change>, Option<GitFacts>) {
         let git = GitFacts::gather(&self.root, self.scope_base());
         let changes = if self.run_is_active() {
-            crate::changes::changed_paths(&self.root, git.as_ref(), self.stage_start_time())
+            crate::changes::changed_paths(&self.root, git.as_ref(), self.stage_start_time().as_deref())
         } else {
             Vec::new()
         };
@@ -719,6 +719,7 @@ mod tests {
             base.replacen("action: pause", "action: paus", 1),
             base.replacen("  - id: ui\n", "  - id: [broken\n", 1),
             base.replacen("  - id: ui\n", "  - id: ui\n    agnet: x\n", 1),
+            base.replacen("\nstages:\n", "\nstage:\n", 1),
             base.replacen("    agent: agents/prd.agent.md\n", "", 1),
             base.to_string(),
         ];

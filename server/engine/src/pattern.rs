@@ -248,6 +248,22 @@ impl Pattern {
         literal_prefix(&self.glob)
     }
 
+    /// Does the pattern match every path `other` matches? Exact for paths and plain
+    /// directories; a wildcard `other` counts as covered when the whole directory
+    /// before its first wildcard is.
+    pub fn covers(&self, other: &Pattern) -> bool {
+        if self.glob == other.glob {
+            return true;
+        }
+        if other.is_directory() {
+            return self.covers_dir(other.glob.strip_suffix("**").unwrap_or(""));
+        }
+        if !has_wildcard(&other.glob) {
+            return self.matches(&other.glob);
+        }
+        self.covers_dir(other.literal_prefix())
+    }
+
     /// Does the pattern cover the whole directory `dir` (every path under it)?
     /// Decided by probing with names no pattern would spell out.
     pub fn covers_dir(&self, dir: &str) -> bool {

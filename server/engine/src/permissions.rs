@@ -9,7 +9,7 @@
 use crate::model::matrix::Matrix;
 use crate::model::pipeline::{Pipeline, Stage};
 use crate::model::{Loaded, Spanned};
-use crate::pattern::{has_wildcard, Pattern, PatternSet};
+use crate::pattern::{Pattern, PatternSet};
 use tollgate_text::TextRange;
 
 /// Where a stage's write permissions come from.
@@ -159,16 +159,7 @@ impl WriteSet {
     }
 
     fn covers(&self, p: &Pattern) -> bool {
-        if self.rules.iter().any(|r| r.pattern.as_ref().is_some_and(|q| q.glob == p.glob)) {
-            return true;
-        }
-        if p.is_directory() {
-            return self.allows_dir(p.glob.strip_suffix("**").unwrap_or(""));
-        }
-        if !has_wildcard(&p.glob) {
-            return self.allows(&p.glob);
-        }
-        self.allows_dir(p.literal_prefix())
+        self.rules.iter().filter_map(|r| r.pattern.as_ref()).any(|q| q.covers(p))
     }
 }
 

@@ -29,6 +29,12 @@ pub const GOVERNANCE: &[&str] = &[
     ".git/",
     "artifacts/_failed/",
     "artifacts/_untrusted/",
+    // The coding agents' own project settings: the factory's CLI rewrites
+    // `.claude/settings.local.json` on `init` and `continue`, mid-run.
+    ".claude/",
+    ".codex/",
+    ".gemini/",
+    ".opencode/",
 ];
 
 /// Control files: never checked as edits.
@@ -121,6 +127,10 @@ mod tests {
         assert!(is_governance("agents/code.agent.md"));
         assert!(!is_governance("pipeline.yaml.bak"));
         assert!(!is_governance("artifacts/backend/x.ts"));
+        for settings in [".claude/settings.local.json", ".codex/config.toml", ".gemini/settings.json", ".opencode/x"] {
+            assert!(is_governance(settings), "{settings}");
+        }
+        assert!(!is_governance(".claude.md") && !is_governance("docs/.claude/x"));
     }
 
     #[test]

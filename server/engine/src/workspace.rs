@@ -151,7 +151,7 @@ impl Workspace {
             return;
         }
         if self.scanned && self.snapshot.run_is_active() && !root::is_control(&rel) {
-            let since = self.snapshot.stage_start_time().map(str::to_string);
+            let since = self.snapshot.stage_start_time();
             let prefix = format!("{rel}/");
             let had_children =
                 self.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
@@ -252,7 +252,7 @@ impl Workspace {
             self.scanned = false;
             return;
         }
-        let since = self.snapshot.stage_start_time().map(str::to_string);
+        let since = self.snapshot.stage_start_time();
         for rel in rels {
             match changes::status_of(&self.root, self.git.as_ref(), since.as_deref(), &rel) {
                 Some(c) => self.disk_changes.insert(rel, c),
@@ -268,6 +268,6 @@ fn run_facts(s: &Snapshot) -> (bool, Option<String>, Option<String>, Option<Stri
         s.run_is_active(),
         s.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone()),
         s.scope_base().map(str::to_string),
-        s.stage_start_time().map(str::to_string),
+        s.stage_start_time(),
     )
 }

@@ -38,11 +38,13 @@ pub struct Change {
     /// line ending when the line is empty; see [`mark_range`]). None when unknown,
     /// and for a deleted file (there is no text: findings sit at 0..0 then).
     pub line_range: Option<TextRange>,
+    /// An open document's unsaved text: a person is typing it now.
+    pub in_editor: bool,
 }
 
 impl Change {
     pub fn new(path: impl Into<String>, op: Op, first_line: Option<u32>) -> Self {
-        Change { path: path.into(), op, first_line, line_range: None }
+        Change { path: path.into(), op, first_line, line_range: None, in_editor: false }
     }
 
     /// A change of an open document: `buffer` against the file on disk (`disk`
@@ -54,6 +56,7 @@ impl Change {
         };
         let mut c = Change::new(path, op, Some(line));
         c.line_range = mark_range(buffer.as_bytes(), line);
+        c.in_editor = true;
         Some(c)
     }
 }
@@ -113,7 +116,9 @@ pub fn against_baseline(
         (true, false) => {
             // Only the first line is marked: read just that (never a FIFO, never megabytes).
             let head = git::read_head(path).unwrap_or_default();
-            Change::of_buffer(rel.to_string(), None, &String::from_utf8_lossy(&head))
+            let mut c = Change::of_buffer(rel.to_string(), None, &String::from_utf8_lossy(&head))?;
+            c.in_editor = false;
+            Some(c)
         }
         (false, true) => Some(Change::new(rel.to_string(), Op::Delete, None)),
         _ => None,

@@ -116,7 +116,11 @@ pub fn load_with_layout(path: &str, text: Arc<str>) -> (Loaded<Pipeline>, Option
         Some(layout) => layout.arrange(opened, read, &items),
         None => opened.into_iter().chain(read).collect(),
     };
-    (Loaded { path: path.to_string(), text, model: Some(model), diagnostics }, layout)
+    // Without its list of stages there is nothing to check the other files against:
+    // no model (the last good one keeps serving in the editor), so that the state's
+    // and the matrix's every stage name does not follow as a finding of its own.
+    let model = root.get("stages").is_some().then_some(model);
+    (Loaded { path: path.to_string(), text, model, diagnostics }, layout)
 }
 
 /// How one stage item was read: its node and the run of findings it gave.
@@ -164,6 +168,9 @@ fn read_pipeline<'n>(r: &mut Reader, root: &'n Node, items: &mut Vec<ItemRead<'n
                 p.stages.extend(stage);
             }
         }
+        // A misspelt `stages:` already has its unknown-key "did you mean `stages`": one
+        // finding says it all.
+        None if r.diags.iter().any(|d| d.code == Code::UnknownKey && d.message.contains("did you mean `stages`")) => {}
         None => {
             let at = first_key(r.text, root);
             r.push(

@@ -85,7 +85,38 @@ pub fn syntax_findings(text: &str, parsed: &tollgate_yaml::Parsed, what: &str) -
     syntax.chain(dups).collect()
 }
 
+/// A JSON file's syntax error, in JSON's words (the YAML parser that reads it
+/// speaks of YAML nodes), at the character where `serde_json` stopped. None when
+/// the text is JSON. Stricter than the YAML reading on purpose: the factory reads
+/// `state.json` with `JSON.parse`, which takes no comments, no trailing commas and
+/// no unquoted keys.
+pub fn json_syntax(text: &str, what: &str) -> Option<Diagnostic> {
+    let e = serde_json::from_str::<serde::de::IgnoredAny>(text).err()?;
+    let message = e.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+    // serde_json counts lines by `\n` and columns in bytes, 1-based (0: before the line's first byte).
+    let line_start = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum::<usize>();
+    let mut at = (line_start + e.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let range = match text[at..].chars().next() {
+        Some(c) if c != '\n' && c != '\r' => TextRange::new(at as u32, (at + c.len_utf8()) as u32),
+        _ => widen_empty(text, at),
+    };
+    Some(Diagnostic::new(Code::YamlSyntax, range, format!("JSON syntax error in {what}: {message}")))
+}
+
 impl<'t> Reader<'t> {
+    /// [`Reader::open`] for a JSON file: a text that is not JSON gets one JSON syntax
+    /// error (with JSON's message) and no model.
+    pub fn open_json(text: &'t str, what: &str) -> (Self, Option<Node>) {
+        match json_syntax(text, what) {
+            Some(d) => (Reader { text, diags: vec![d] }, None),
+            None => Self::open(text, what),
+        }
+    }
+
     /// Parses `text` and returns its root mapping, or None (with a finding) when the
     /// text has no usable document. `what` names the file in messages.
     pub fn open(text: &'t str, what: &str) -> (Self, Option<Node>) {

@@ -1,8 +1,11 @@
 //! `.factory/state.json`: the run (SPEC section 2). Both the orchestrator's
 //! camelCase names and `factory init`'s snake_case names are read.
 
+use std::time::SystemTime;
+
 use super::schema::{first_key, head, item_range, Reader};
 use super::{Loaded, Spanned};
+use crate::changes::parse_rfc3339;
 use crate::diagnostic::Code;
 use tollgate_text::TextRange;
 use tollgate_yaml::Node;
@@ -20,6 +23,8 @@ pub enum RunStatus {
     WaitingForConfirmation,
     Paused,
     Failed,
+    /// The factory CLI's word for a finished run: read as an idle one.
+    Completed,
 }
 
 impl RunStatus {
@@ -30,6 +35,7 @@ impl RunStatus {
             "waiting_for_confirmation" => RunStatus::WaitingForConfirmation,
             "paused" => RunStatus::Paused,
             "failed" => RunStatus::Failed,
+            "completed" => RunStatus::Completed,
             _ => return None,
         })
     }
@@ -41,7 +47,18 @@ impl RunStatus {
             RunStatus::WaitingForConfirmation => "waiting_for_confirmation",
             RunStatus::Paused => "paused",
             RunStatus::Failed => "failed",
+            RunStatus::Completed => "completed",
         }
+    }
+
+    /// Idle, or finished (`completed`): no stage is under way.
+    pub fn is_idle(self) -> bool {
+        matches!(self, RunStatus::Idle | RunStatus::Completed)
+    }
+
+    /// The run waits for a person: whatever is written now is the person's.
+    pub fn waits_for_person(self) -> bool {
+        matches!(self, RunStatus::WaitingForConfirmation | RunStatus::Paused)
     }
 }
 
@@ -54,6 +71,20 @@ pub struct State {
     pub failed_stages: Vec<Spanned<String>>,
     pub history: Vec<HistoryEntry>,
     pub last_checkpoint: Option<Spanned<String>>,
+    /// `updatedAt` / `last_updated`: when the state was last written (by its own account).
+    pub updated_at: Option<Spanned<String>>,
+    /// Fields written in both spellings with different values (SPEC 3.2).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// One field written in both spellings with different values (the factory's CLI
+/// adds `current_stage` beside the orchestrator's `currentStage`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The key written first and its range.
+    pub first: Spanned<String>,
+    /// The key written later (whose value tollgate reads) and its range.
+    pub later: Spanned<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +121,141 @@ impl State {
     pub fn is_completed(&self, stage: &str) -> bool {
         self.completed_stages.iter().any(|s| s.value == stage)
     }
+
+    /// Is the run `running` on `stage`?
+    pub fn is_running(&self, stage: &str) -> bool {
+        self.status() == Some(RunStatus::Running) && self.current_stage.as_ref().is_some_and(|c| c.value == stage)
+    }
+
+    /// The history entries of `stage` since it last completed: a stage re-run from its
+    /// checkpoint starts a new count of attempts.
+    fn since_completed(&self, stage: &str) -> Vec<&HistoryEntry> {
+        let mine: Vec<&HistoryEntry> = self.history.iter().filter(|h| h.is_of(stage)).collect();
+        let from = mine.iter().rposition(|h| h.has_status("completed")).map_or(0, |i| i + 1);
+        mine[from..].to_vec()
+    }
+
+    /// How many attempts of `stage` have failed since it last completed, counted from
+    /// the history, so that the retry limit cannot reset itself: the orchestrator
+    /// restarts `attempts` at 1 in each session, and may write one entry per attempt
+    /// or update one entry in place. The largest of: the failed entries, the highest
+    /// `attempts` of a failed entry, and one less than the `attempts` of a running entry.
+    /// The failure policy (retry limit, gate, `tollgate status`) counts with this alone.
+    pub fn failed_attempts(&self, stage: &str) -> u32 {
+        let entries = self.since_completed(stage);
+        let count = entries.iter().filter(|h| h.has_status("failed")).count() as u32;
+        let recorded = entries
+            .iter()
+            .filter_map(|h| {
+                let n = h.attempts.as_ref()?.value;
+                if h.has_status("failed") {
+                    Some(n)
+                } else if h.is_open() {
+                    Some(n.saturating_sub(1))
+                } else {
+                    None
+                }
+            })
+            .max()
+            .unwrap_or(0);
+        count.max(recorded)
+    }
+
+    /// The attempt `stage` is on, counted as [`State::failed_attempts`] counts: the
+    /// failed ones plus the one under way (or that completed). While the run is `running`
+    /// on the stage and its latest entry failed, that is the automatic retry, not yet
+    /// recorded (the orchestrator writes history when an attempt ends). None when the
+    /// stage has no history and is not running.
+    /// With no attempt left (`max_attempts` reached), no retry is under way: the failed
+    /// attempt is the current one, whatever the status says.
+    pub fn current_attempt(&self, stage: &str, max_attempts: u32) -> Option<u32> {
+        let failed = self.failed_attempts(stage);
+        let latest = self.latest(stage);
+        if latest.is_some_and(|h| h.has_status("failed")) {
+            return Some(if self.is_running(stage) && failed < max_attempts { failed + 1 } else { failed.max(1) });
+        }
+        if latest.is_none() && !self.is_running(stage) {
+            return None;
+        }
+        Some(failed + 1)
+    }
+
+    /// During the policy's automatic retry: the run is `running` on `stage` again
+    /// after a failed attempt, with attempts left under `max_attempts`.
+    pub fn is_retrying(&self, stage: &str, max_attempts: u32) -> bool {
+        self.is_running(stage) && self.failed_attempts(stage) < max_attempts
+    }
+}
+
+/// Time marks: when a stage started and since when the run waits for a person,
+/// from the history where it says, else from the state's own marks.
+impl State {
+    /// The stage's current run of attempts: while it runs, those since it last
+    /// completed; otherwise the run that ended last (its completed entry included).
+    fn current_run(&self, stage: &str) -> Vec<&HistoryEntry> {
+        let mine: Vec<&HistoryEntry> = self.history.iter().filter(|h| h.is_of(stage)).collect();
+        let upto = if self.is_running(stage) { mine.len() } else { mine.len().saturating_sub(1) };
+        let from = mine[..upto].iter().rposition(|h| h.has_status("completed")).map_or(0, |i| i + 1);
+        mine[from..].to_vec()
+    }
+
+    /// `updatedAt` / `last_updated` and the state file's modification time (`file_mtime`),
+    /// each when known: when the state was last written.
+    fn marks(&self, file_mtime: Option<SystemTime>) -> impl Iterator<Item = SystemTime> {
+        let updated = self.updated_at.as_ref().and_then(|u| parse_rfc3339(&u.value));
+        updated.into_iter().chain(file_mtime)
+    }
+
+    /// Since when the current stage has been writing, at the latest: outside git, a
+    /// file modified after it is one of the stage's changes. The earliest `startTime`
+    /// of the stage's current run of attempts (a failed attempt's writes are the
+    /// stage's too); without one (`factory run` records none, the orchestrator writes
+    /// history when an attempt ends), the earlier of `updatedAt` / `last_updated` and
+    /// the state file's modification time: whoever set the run going on this stage
+    /// wrote the state then, and nothing has written it since while the stage runs.
+    pub fn stage_started(&self, file_mtime: Option<SystemTime>) -> Option<SystemTime> {
+        let stage = &self.current_stage.as_ref()?.value;
+        let run = self.current_run(stage);
+        let started = run.iter().filter_map(|h| parse_rfc3339(&h.start_time.as_ref()?.value)).min();
+        started.or_else(|| self.marks(file_mtime).min())
+    }
+
+    /// Since when the run has waited for a person (`waiting_for_confirmation` or
+    /// `paused`, the stage's latest attempt ended): a write after it is the person's,
+    /// not the stage's. The attempt's `endTime`; without one, the later of the state's
+    /// marks (the status changed at the state's last write or before). None while the
+    /// run does not wait, or the stage's latest attempt is still open.
+    pub fn waiting_since(&self, file_mtime: Option<SystemTime>) -> Option<SystemTime> {
+        if !self.status()?.waits_for_person() {
+            return None;
+        }
+        let stage = &self.current_stage.as_ref()?.value;
+        match self.latest(stage) {
+            Some(h) if h.is_open() => None,
+            Some(h) => {
+                h.end_time.as_ref().and_then(|e| parse_rfc3339(&e.value)).or_else(|| self.marks(file_mtime).max())
+            }
+            None => self.marks(file_mtime).max(),
+        }
+    }
+}
+
+impl HistoryEntry {
+    pub fn is_of(&self, stage: &str) -> bool {
+        self.stage_id.as_ref().is_some_and(|s| s.value == stage)
+    }
+
+    pub fn has_status(&self, status: &str) -> bool {
+        self.status.as_ref().is_some_and(|s| s.value == status)
+    }
+
+    /// An attempt under way: `running`, or no status and no end yet.
+    pub fn is_open(&self) -> bool {
+        match &self.status {
+            Some(s) => s.value == "running",
+            None => self.end_time.is_none(),
+        }
+    }
 }
 
 /// Every name of the format: (orchestrator camelCase, `factory init` snake_case).
@@ -113,7 +279,7 @@ const HISTORY_NAMES: &[(&str, &str)] = &[
     ("outputs", "outputs"),
     ("error", "error"),
 ];
-pub const RUN_STATUSES: &[&str] = &["idle", "running", "waiting_for_confirmation", "paused", "failed"];
+pub const RUN_STATUSES: &[&str] = &["idle", "running", "waiting_for_confirmation", "paused", "failed", "completed"];
 /// Required: only `status`. `factory init` writes `version`, `status`, `current_stage`,
 /// `completed_stages`, `started_at`, `last_updated`; the orchestrator may leave out the
 /// lists and the rest while nothing has run, so only the run's status is indispensable.
@@ -144,7 +310,7 @@ fn all_names(names: &'static [(&'static str, &'static str)]) -> Vec<&'static str
 
 /// Reads `.factory/state.json` (JSON, read by the YAML parser like every other file).
 pub fn load(path: &str, text: std::sync::Arc<str>) -> Loaded<State> {
-    let (mut r, root) = Reader::open(&text, "`state.json`");
+    let (mut r, root) = Reader::open_json(&text, "`state.json`");
     let model = root.map(|root| read_state(&mut r, &root));
     let diagnostics = r.diags;
     Loaded { path: path.to_string(), text, model, diagnostics }
@@ -159,6 +325,8 @@ fn read_state(r: &mut Reader, root: &Node) -> State {
         failed_stages: Vec::new(),
         history: Vec::new(),
         last_checkpoint: None,
+        updated_at: None,
+        conflicts: both_spellings(root, TOP_NAMES),
     };
     r.unknown_keys(root, &all_names(TOP_NAMES), "`state.json`");
     for key in REQUIRED {
@@ -191,9 +359,10 @@ fn read_state(r: &mut Reader, root: &Node) -> State {
             Some("lastCheckpoint") => st.last_checkpoint = r.string(v, name, true, k.range),
             Some("completedStages") => st.completed_stages = r.strings(v, name),
             Some("failedStages") => st.failed_stages = r.strings(v, name),
-            Some("createdAt" | "updatedAt") => {
+            Some("createdAt") => {
                 r.string(v, name, true, k.range);
             }
+            Some("updatedAt") => st.updated_at = r.string(v, name, true, k.range),
             Some("stageHistory") => {
                 for item in r.list(v, name) {
                     if let Some(h) = read_entry(r, item) {
@@ -241,6 +410,40 @@ fn read_entry(r: &mut Reader, item: &Node) -> Option<HistoryEntry> {
         }
     }
     Some(h)
+}
+
+/// The fields of `map` written in both spellings with different values. The time
+/// marks are not compared: each writer stamps its own (`last_updated` by the CLI,
+/// `updatedAt` by the orchestrator), so they differ in every mixed file.
+fn both_spellings(map: &Node, names: &[(&str, &str)]) -> Vec<Conflict> {
+    let entries = map.as_map().unwrap_or_default();
+    let find = |name: &str| entries.iter().position(|(k, _)| k.as_str() == Some(name));
+    let mut out = Vec::new();
+    for (camel, snake) in names.iter().filter(|(c, s)| c != s && !matches!(*c, "createdAt" | "updatedAt")) {
+        let (Some(a), Some(b)) = (find(camel), find(snake)) else { continue };
+        if same_value(&entries[a].1, &entries[b].1) {
+            continue;
+        }
+        let key = |i: usize| Spanned::new(entries[i].0.as_str().unwrap_or_default().to_string(), entries[i].0.range);
+        let (first, later) = if a < b { (key(a), key(b)) } else { (key(b), key(a)) };
+        out.push(Conflict { first, later });
+    }
+    out
+}
+
+/// Equal as data (layout and quoting aside).
+fn same_value(a: &Node, b: &Node) -> bool {
+    use tollgate_yaml::NodeKind;
+    match (&a.kind, &b.kind) {
+        _ if a.is_null() && b.is_null() => true,
+        (NodeKind::Scalar(x), NodeKind::Scalar(y)) => x.value == y.value,
+        (NodeKind::Seq(x), NodeKind::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q)),
+        (NodeKind::Map(x), NodeKind::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| k.as_str() == k2.as_str() && same_value(v, v2)))
+        }
+        _ => false,
+    }
 }
 
 /// Snake when more of the two-word names are snake_case than camelCase; camel otherwise.
@@ -361,5 +564,133 @@ mod tests {
         assert_eq!(l.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::DuplicateKey]);
         assert_eq!(l.diagnostics[0].range.start, 19);
         assert_eq!(l.model.and_then(|m| m.status()), Some(RunStatus::Idle));
+    }
+
+    fn state(text: &str) -> State {
+        let l = load(".factory/state.json", text.into());
+        l.model.expect("model")
+    }
+
+    fn secs(t: Option<SystemTime>) -> Option<u64> {
+        t.map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+    }
+
+    #[test]
+    fn attempts_are_counted_from_the_history() {
+        // One entry per attempt, `attempts` restarting at 1 in a second session.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [
+            {"stageId": "code", "status": "completed", "attempts": 2},
+            {"stageId": "code", "status": "failed", "attempts": 1},
+            {"stageId": "code", "status": "failed", "attempts": 1}]}"#,
+        );
+        assert_eq!(st.failed_attempts("code"), 2, "the completed run before does not count");
+        assert_eq!(st.current_attempt("code", 2), Some(2), "no retry left: the failed attempt is current");
+        assert!(!st.is_retrying("code", 2));
+        assert_eq!(st.current_attempt("code", 3), Some(3));
+        assert!(st.is_retrying("code", 3));
+        // One entry updated in place; a running entry counts its earlier attempts.
+        let st = state(
+            r#"{"status": "paused", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "failed", "attempts": 2}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (2, Some(2)));
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "running", "attempts": 2}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (1, Some(2)));
+        // The automatic retry, not yet recorded.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "failed", "attempts": 1}]}"#,
+        );
+        assert_eq!((st.failed_attempts("code"), st.current_attempt("code", 2)), (1, Some(2)));
+        assert!(st.is_retrying("code", 2));
+        // `factory run`: running, no history.
+        let st = state(r#"{"status": "running", "current_stage": "prd"}"#);
+        assert_eq!(
+            (st.failed_attempts("prd"), st.current_attempt("prd", 2), st.current_attempt("ui", 2)),
+            (0, Some(1), None)
+        );
+    }
+
+    #[test]
+    fn completed_is_a_finished_idle_run() {
+        let l = load(".factory/state.json", r#"{"status": "completed", "current_stage": "preview"}"#.into());
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let st = l.model.expect("model");
+        assert_eq!(st.status(), Some(RunStatus::Completed));
+        assert!(st.status().is_some_and(RunStatus::is_idle) && !st.is_active());
+    }
+
+    #[test]
+    fn both_spellings_with_different_values_are_conflicts() {
+        let text = r#"{"status": "running", "currentStage": "code", "completedStages": ["prd"], "updatedAt": "2026-01-29T10:00:00Z",
+  "current_stage": "prd", "completed_stages": ["prd"], "last_updated": "2026-01-29T11:00:00.000Z"}"#;
+        let st = state(text);
+        assert_eq!(st.conflicts.len(), 1, "equal lists and the writers' time marks are no conflict");
+        let c = &st.conflicts[0];
+        assert_eq!((c.first.value.as_str(), at(text, c.first.range)), ("currentStage", "\"currentStage\""));
+        assert_eq!((c.later.value.as_str(), at(text, c.later.range)), ("current_stage", "\"current_stage\""));
+        assert_eq!(st.current_stage.as_ref().map(|s| s.value.as_str()), Some("prd"), "the later one is read");
+    }
+
+    #[test]
+    fn stage_start_and_waiting_marks() {
+        // 2026-01-29T10:00:00Z = 1769680800.
+        let t = |s: &str| secs(parse_rfc3339(s));
+        let mtime = parse_rfc3339("2026-01-29T12:00:00Z");
+        // `factory run`: no history; the earlier of `last_updated` and the file's mtime.
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T10:00:00Z"));
+        assert_eq!(secs(st.stage_started(parse_rfc3339("2026-01-29T09:00:00Z"))), t("2026-01-29T09:00:00Z"));
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": null}"#);
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T12:00:00Z"));
+        assert_eq!(st.stage_started(None), None);
+        // A retry: the first failed attempt's start; a re-run from the checkpoint: the marks.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "failed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"},
+            {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T09:00:00Z"));
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "completed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T11:00:00Z"));
+        // Waiting after the attempt ended: its start, and its end as the person's mark.
+        let st = state(
+            r#"{"status": "waiting_for_confirmation", "currentStage": "code", "updatedAt": "2026-01-29T11:00:00Z", "stageHistory": [
+            {"stageId": "code", "status": "completed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z"}]}"#,
+        );
+        assert_eq!(secs(st.stage_started(mtime)), t("2026-01-29T09:00:00Z"));
+        assert_eq!(secs(st.waiting_since(mtime)), t("2026-01-29T09:30:00Z"));
+        // Without history: the later of the marks; an open attempt or a running run: none.
+        let st = state(r#"{"status": "paused", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(secs(st.waiting_since(mtime)), t("2026-01-29T12:00:00Z"));
+        let st = state(
+            r#"{"status": "paused", "currentStage": "code", "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T09:00:00Z"}]}"#,
+        );
+        assert_eq!(st.waiting_since(mtime), None);
+        let st = state(r#"{"status": "running", "current_stage": "prd", "last_updated": "2026-01-29T10:00:00.000Z"}"#);
+        assert_eq!(st.waiting_since(mtime), None);
+    }
+
+    #[test]
+    fn a_broken_state_is_a_json_syntax_error() {
+        for (text, at_text) in
+            [("{\"status\": \"idle\",\n", ","), ("{status: idle}", "s"), ("{\"status\": \"idle\",}", "}")]
+        {
+            let l = load(".factory/state.json", text.into());
+            assert!(l.model.is_none(), "{text}");
+            let d = &l.diagnostics[..];
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert_eq!(d[0].code, Code::YamlSyntax);
+            assert!(
+                d[0].message.starts_with("JSON syntax error in `state.json`: ") && !d[0].message.contains("YAML"),
+                "{}",
+                d[0].message
+            );
+            assert_eq!(at(text, d[0].range), at_text, "{text}: {}", d[0].message);
+        }
     }
 }

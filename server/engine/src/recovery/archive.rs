@@ -22,6 +22,11 @@ pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
     let canon = canonical_root(&env.root.dir)?;
     let now = rfc3339(env.now);
     let completed = state.list("completedStages");
+    if !state.reached(stage_id) {
+        return refuse(format!(
+            "the run never reached stage `{stage_id}` (it is not the current stage, not completed, not failed and has no history): there is no attempt to archive"
+        ));
+    }
 
     // Outputs of earlier completed stages stay whole: copied, never moved.
     let mut shared: Vec<(String, String)> = Vec::new();
@@ -60,6 +65,13 @@ pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
         let dest = format!("{folder}/{}", less_artifacts(&rel));
         plan_tree(&canon, &rel, &dest, &shared, &mut steps, &mut description)?;
         planned.push(rel);
+    }
+
+    if planned.is_empty() {
+        return refuse(format!(
+            "none of the outputs of stage `{stage_id}` exists ({}): there is nothing to archive; `return-to-build` re-opens the stage",
+            missing.join(", ")
+        ));
     }
 
     // state.json: the run failed at this stage.

@@ -41,6 +41,9 @@ pub fn plan_expand_scope(env: &Env, req: &ScopeRequest) -> Result<Plan, Refusal>
     let ev_path = env.root.layout.evidence.clone();
     let scope_text = env.read(&scope_path, &mut reads)?;
     let ev_text = env.read(&ev_path, &mut reads)?;
+    if let Some(text) = &scope_text {
+        already_allowed(&scope_path, text, pattern, &ops)?;
+    }
     let ev_id = next_evidence_id(&ev_path, ev_text.as_deref().unwrap_or(""));
     let entry = Entry { pattern, ops: &ops, reason: reason.as_deref(), evidence: &ev_id };
 
@@ -90,6 +93,29 @@ pub fn plan_expand_scope(env: &Env, req: &ScopeRequest) -> Result<Plan, Refusal>
     ];
     let title = format!("Expand scope to include `{pattern}` (revision {revision}, evidence {ev_id})");
     Ok(Plan { kind: ActionKind::ExpandScope, title, description, steps: vec![scope_step, ev_step], reads })
+}
+
+/// Refuses when, for every requested operation, an allow entry already covers the
+/// pattern: a new entry would change nothing but the record.
+fn already_allowed(scope_path: &str, text: &str, pattern: &str, ops: &[Op]) -> Result<(), Refusal> {
+    let Some(scope) = crate::model::scope::load(scope_path, Arc::from(text)).model else { return Ok(()) };
+    let Ok(wanted) = crate::pattern::Pattern::compile(pattern) else { return Ok(()) };
+    let covering = |op: Op| {
+        scope.allow.iter().find(|e| {
+            e.ops.has(op) && crate::pattern::Pattern::compile(e.path.value.trim()).is_ok_and(|p| p.covers(&wanted))
+        })
+    };
+    let found: Vec<_> = ops.iter().map(|op| covering(*op)).collect();
+    if let Some(Some(first)) = found.first() {
+        if found.iter().all(Option::is_some) {
+            let ops_text = ops.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ");
+            return refuse(format!(
+                "the scope already allows `{pattern}` for [{ops_text}] (allow entry `{}` in {scope_path}): nothing to expand",
+                first.path.value
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `ev-NNNN`: one above the highest number on record.

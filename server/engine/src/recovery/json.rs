@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use tollgate_text::TextRange;
+use tollgate_yaml::{Node, NodeKind};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -175,6 +177,153 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
+/// Edits that turn `text` (which reads as `old`) into `new` while keeping its layout:
+/// only values that change are rewritten, in place; a one-line array or object stays
+/// on one line; a new key or item follows its siblings' style (one line, or one a
+/// line at their indent). An empty array takes the file's style: one line when the
+/// file has a one-line array with items, else one item a line (as `JSON.stringify(s,
+/// null, 2)`, the factory CLI's writer, prints them). `unit`: the file's indent.
+/// None when the text and `old` do not line up (a repeated key): the caller then
+/// rewrites the whole value.
+pub fn layout_edits(text: &str, old: &Json, new: &Json, unit: &str) -> Option<Vec<(TextRange, String)>> {
+    let parsed = tollgate_yaml::parse(text, &tollgate_yaml::Limits::default());
+    let root = parsed.root.filter(|_| parsed.errors.is_empty() && parsed.duplicate_keys.is_empty())?;
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let w = Writer { text, unit, nl, one_line: has_one_line_array(text, &root) };
+    let mut edits = Vec::new();
+    w.walk(&root, old, new, &mut edits)?;
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    // The result must read back as `new`, or it is not used.
+    (Json::parse(&crate::recovery::apply_edits(text, &edits)).ok()? == *new).then_some(edits)
+}
+
+fn has_one_line_array(text: &str, node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Seq(items) => {
+            (!items.is_empty() && !node.range.slice(text).contains('\n'))
+                || items.iter().any(|i| has_one_line_array(text, i))
+        }
+        NodeKind::Map(entries) => entries.iter().any(|(_, v)| has_one_line_array(text, v)),
+        NodeKind::Scalar(_) => false,
+    }
+}
+
+struct Writer<'t> {
+    text: &'t str,
+    unit: &'t str,
+    /// The file's line ending.
+    nl: &'static str,
+    /// The file's style for a container that has none of its own yet.
+    one_line: bool,
+}
+
+impl Writer<'_> {
+    fn walk(&self, node: &Node, old: &Json, new: &Json, edits: &mut Vec<(TextRange, String)>) -> Option<()> {
+        if old == new {
+            return Some(());
+        }
+        match (&node.kind, old, new) {
+            (NodeKind::Map(entries), Json::Obj(o), Json::Obj(n)) if !entries.is_empty() => {
+                // Same keys in the same order, new ones at the end; nothing removed.
+                let keys: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+                let old_keys: Vec<&str> = o.iter().map(|(k, _)| k.as_str()).collect();
+                if keys != old_keys || n.len() < o.len() || n.iter().zip(o).any(|((a, _), (b, _))| a != b) {
+                    return None;
+                }
+                for ((_, v), ((_, ov), (_, nv))) in entries.iter().zip(o.iter().zip(n)) {
+                    self.walk(v, ov, nv, edits)?;
+                }
+                let (last_key, last_value) = entries.last()?;
+                let added: Vec<String> = n[o.len()..]
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = serde_json::to_string(k).unwrap_or_default();
+                        if self.is_one_line(node) {
+                            format!(", {key}: {}", one_line(v))
+                        } else {
+                            let at = self.indent_at(last_key.range.start);
+                            format!(",{}{at}{key}: {}", self.nl, self.pretty(v, &at))
+                        }
+                    })
+                    .collect();
+                if !added.is_empty() {
+                    edits.push((TextRange::empty(last_value.range.end), added.concat()));
+                }
+                Some(())
+            }
+            (NodeKind::Seq(items), Json::Arr(o), Json::Arr(n)) if !items.is_empty() && !self.is_one_line(node) => {
+                if items.len() != o.len() {
+                    return None;
+                }
+                for ((item, ov), nv) in items.iter().zip(o).zip(n) {
+                    self.walk(item, ov, nv, edits)?;
+                }
+                if n.len() < o.len() {
+                    let from = if n.is_empty() { node.range.start + 1 } else { items[n.len() - 1].range.end };
+                    let to = if n.is_empty() { node.range.end - 1 } else { items.last()?.range.end };
+                    edits.push((TextRange::new(from, to), String::new()));
+                }
+                let last = items.last()?;
+                let added: Vec<String> = n
+                    .iter()
+                    .skip(o.len())
+                    .map(|v| {
+                        let at = self.indent_at(last.range.start);
+                        let one = !last.range.slice(self.text).contains('\n');
+                        format!(",{}{at}{}", self.nl, if one { one_line(v) } else { self.pretty(v, &at) })
+                    })
+                    .collect();
+                if !added.is_empty() {
+                    edits.push((TextRange::empty(last.range.end), added.concat()));
+                }
+                Some(())
+            }
+            _ => {
+                // A scalar, a changed type, an empty container or a one-line one: its text anew.
+                let one = match &node.kind {
+                    NodeKind::Map(e) if !e.is_empty() => self.is_one_line(node),
+                    NodeKind::Seq(i) if !i.is_empty() => self.is_one_line(node),
+                    _ => self.one_line,
+                };
+                let text = if one { one_line(new) } else { self.pretty(new, &self.indent_at(node.range.start)) };
+                edits.push((node.range, text));
+                Some(())
+            }
+        }
+    }
+
+    fn is_one_line(&self, node: &Node) -> bool {
+        !node.range.slice(self.text).contains('\n')
+    }
+
+    /// The leading white space of the line holding `at`.
+    fn indent_at(&self, at: u32) -> String {
+        let at = (at as usize).min(self.text.len());
+        let start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        self.text[start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+    }
+
+    /// Pretty text of `v` placed on a line indented by `base`.
+    fn pretty(&self, v: &Json, base: &str) -> String {
+        v.to_pretty(self.unit).replace('\n', &format!("{}{base}", self.nl))
+    }
+}
+
+/// `["a", "b"]`, `{"k": 1, "l": [2]}`: one line, with the spaces people write.
+pub fn one_line(v: &Json) -> String {
+    match v {
+        Json::Arr(a) => format!("[{}]", a.iter().map(one_line).collect::<Vec<_>>().join(", ")),
+        Json::Obj(m) => {
+            let entries: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", serde_json::to_string(k).unwrap_or_default(), one_line(v)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +340,82 @@ mod tests {
             v.to_pretty("  "),
             "{\n  \"z\": 1,\n  \"a\": [],\n  \"m\": null,\n  \"f\": 1.5,\n  \"new\": true\n}"
         );
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use crate::recovery::apply_edits;
+
+    fn rewrite(text: &str, change: impl FnOnce(&mut Json)) -> (String, Vec<(TextRange, String)>) {
+        let old = Json::parse(text).unwrap();
+        let mut new = old.clone();
+        change(&mut new);
+        let edits = layout_edits(text, &old, &new, "  ").expect("lines up");
+        (apply_edits(text, &edits), edits)
+    }
+
+    #[test]
+    fn only_changed_values_are_rewritten_and_one_line_arrays_stay_on_one_line() {
+        let text = "{\n  \"version\": 1,\n  \"status\": \"running\",\n  \"currentStage\": \"code\",\n  \"completedStages\": [\"bootstrap\", \"prd\"],\n  \"failedStages\": [],\n  \"stageHistory\": [\n    {\"stageId\": \"prd\", \"status\": \"completed\", \"attempts\": 1},\n    {\"stageId\": \"code\", \"status\": \"running\", \"startTime\": \"2026-01-29T10:00:00Z\", \"attempts\": 1}\n  ],\n  \"updatedAt\": \"2026-01-29T10:00:00Z\"\n}\n";
+        let (out, edits) = rewrite(text, |j| {
+            j.set("status", Json::str("failed"));
+            j.set("failedStages", Json::Arr(vec![Json::str("code")]));
+            j.set("completedStages", Json::Arr(vec![Json::str("bootstrap")]));
+            if let Some(Json::Arr(h)) = j.get_mut("stageHistory") {
+                h[1].set("status", Json::str("failed"));
+                h[1].set("endTime", Json::str("2026-01-29T10:30:00Z"));
+                h.push(Json::Obj(vec![
+                    ("stageId".into(), Json::str("code")),
+                    ("attempts".into(), Json::Num(2.into())),
+                ]));
+            }
+            j.set("updatedAt", Json::str("2026-01-29T10:30:00Z"));
+        });
+        assert_eq!(
+            out,
+            "{\n  \"version\": 1,\n  \"status\": \"failed\",\n  \"currentStage\": \"code\",\n  \"completedStages\": [\"bootstrap\"],\n  \"failedStages\": [\"code\"],\n  \"stageHistory\": [\n    {\"stageId\": \"prd\", \"status\": \"completed\", \"attempts\": 1},\n    {\"stageId\": \"code\", \"status\": \"failed\", \"startTime\": \"2026-01-29T10:00:00Z\", \"attempts\": 1, \"endTime\": \"2026-01-29T10:30:00Z\"},\n    {\"stageId\": \"code\", \"attempts\": 2}\n  ],\n  \"updatedAt\": \"2026-01-29T10:30:00Z\"\n}\n"
+        );
+        // Each edit lies on one line: the lines that did not change are not touched.
+        let changed: Vec<usize> =
+            edits.iter().map(|(r, _)| text[..r.start as usize].matches('\n').count() + 1).collect();
+        assert_eq!(changed, [3, 5, 6, 9, 9, 9, 11]);
+    }
+
+    #[test]
+    fn json_stringify_layout_is_kept_for_factory_init_files() {
+        // `factory init` / `factory run`: JSON.stringify(state, null, 2), an empty array as `[]`.
+        let text = "{\n  \"version\": 1,\n  \"status\": \"running\",\n  \"current_stage\": \"prd\",\n  \"completed_stages\": [],\n  \"started_at\": null,\n  \"last_updated\": \"2026-01-29T09:00:00.000Z\"\n}";
+        let (out, _) = rewrite(text, |j| {
+            j.set("status", Json::str("paused"));
+            j.set("completed_stages", Json::Arr(vec![Json::str("bootstrap"), Json::str("prd")]));
+            j.set("failed_stages", Json::Arr(vec![Json::str("prd")]));
+        });
+        assert_eq!(
+            out,
+            "{\n  \"version\": 1,\n  \"status\": \"paused\",\n  \"current_stage\": \"prd\",\n  \"completed_stages\": [\n    \"bootstrap\",\n    \"prd\"\n  ],\n  \"started_at\": null,\n  \"last_updated\": \"2026-01-29T09:00:00.000Z\",\n  \"failed_stages\": [\n    \"prd\"\n  ]\n}"
+        );
+        // Items removed from a one-item-a-line array.
+        let (out, _) = rewrite(&out, |j| j.set("completed_stages", Json::Arr(vec![Json::str("bootstrap")])));
+        assert!(out.contains("\"completed_stages\": [\n    \"bootstrap\"\n  ],\n"), "{out}");
+        let (out, _) = rewrite(&out, |j| j.set("completed_stages", Json::Arr(vec![])));
+        assert!(out.contains("\"completed_stages\": [],\n"), "{out}");
+    }
+
+    #[test]
+    fn a_repeated_key_does_not_line_up() {
+        let text = "{\"status\": \"idle\", \"status\": \"running\"}";
+        let old = Json::parse(text).unwrap();
+        let mut new = old.clone();
+        new.set("status", Json::str("paused"));
+        assert_eq!(layout_edits(text, &old, &new, "  "), None);
+    }
+
+    #[test]
+    fn crlf_files_keep_their_line_endings() {
+        let text = "{\r\n  \"status\": \"idle\",\r\n  \"completed_stages\": []\r\n}\r\n";
+        let (out, _) = rewrite(text, |j| j.set("completed_stages", Json::Arr(vec![Json::str("prd")])));
+        assert_eq!(out, "{\r\n  \"status\": \"idle\",\r\n  \"completed_stages\": [\r\n    \"prd\"\r\n  ]\r\n}\r\n");
     }
 }

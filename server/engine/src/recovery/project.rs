@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error_log::{append_text, Report};
-use super::json::Json;
+use super::json::{layout_edits, Json};
 use super::plan::{diff_edit, refuse, Env, Fingerprint, Refusal, Step, TextEdit};
 use crate::model::pipeline::{Pipeline, Stage};
 use tollgate_text::TextRange;
@@ -22,6 +22,19 @@ pub(crate) fn load_pipeline(env: &Env, reads: &mut Vec<Fingerprint>) -> Result<P
             refuse(format!("{path} cannot be read{why}"))
         }
     }
+}
+
+/// The write permissions of `stage` (`permissions.write`, else its matrix row), as
+/// the checks see them; None when it has neither.
+pub(crate) fn write_set(
+    env: &Env,
+    reads: &mut Vec<Fingerprint>,
+    stage: &str,
+) -> Result<Option<crate::permissions::WriteSet>, Refusal> {
+    let (p_path, m_path) = (env.root.layout.pipeline.as_str(), env.root.layout.matrix.as_str());
+    let pipeline = env.read(p_path, reads)?.map(|t| crate::model::pipeline::load(p_path, Arc::from(t)));
+    let matrix = env.read(m_path, reads)?.map(|t| crate::model::matrix::load(m_path, Arc::from(t)));
+    Ok(crate::permissions::WriteSet::for_stage(pipeline.as_ref(), matrix.as_ref(), stage))
 }
 
 /// The stage and its index, or a refusal naming the stages there are.
@@ -49,6 +62,27 @@ pub(crate) enum Spelling {
     Snake,
 }
 
+/// The name `spelling` uses for a camelCase key (SPEC 2: snake_case, except
+/// `updatedAt` -> `last_updated` and `createdAt` -> `started_at`).
+fn name_in(spelling: Spelling, camel: &'static str) -> &'static str {
+    if spelling == Spelling::Camel {
+        return camel;
+    }
+    match camel {
+        "currentStage" => "current_stage",
+        "completedStages" => "completed_stages",
+        "failedStages" => "failed_stages",
+        "stageHistory" => "stage_history",
+        "lastCheckpoint" => "last_checkpoint",
+        "createdAt" => "started_at",
+        "updatedAt" => "last_updated",
+        "stageId" => "stage_id",
+        "startTime" => "start_time",
+        "endTime" => "end_time",
+        other => other,
+    }
+}
+
 /// state.json as read, and the spelling it uses.
 pub(crate) struct StateDoc {
     pub path: String,
@@ -56,6 +90,8 @@ pub(crate) struct StateDoc {
     pub json: Json,
     pub spelling: Spelling,
     indent: String,
+    /// The tree as read, before the action's changes.
+    orig: Json,
 }
 
 const SNAKE_ONLY: &[&str] = &[
@@ -86,35 +122,44 @@ impl StateDoc {
             .find(|l| l.starts_with([' ', '\t']))
             .map(|l| l[..l.len() - l.trim_start().len()].to_string())
             .unwrap_or_else(|| "  ".to_string());
-        Ok(StateDoc { path, text, json, spelling, indent })
+        Ok(StateDoc { path, text, orig: json.clone(), json, spelling, indent })
     }
 
-    /// The name the file uses for a camelCase key (SPEC 2: snake_case, except
-    /// `updatedAt` -> `last_updated` and `createdAt` -> `started_at`).
+    /// The name the file uses for a camelCase key.
     pub fn key(&self, camel: &'static str) -> &'static str {
-        if self.spelling == Spelling::Camel {
-            return camel;
-        }
-        match camel {
-            "currentStage" => "current_stage",
-            "completedStages" => "completed_stages",
-            "failedStages" => "failed_stages",
-            "stageHistory" => "stage_history",
-            "lastCheckpoint" => "last_checkpoint",
-            "createdAt" => "started_at",
-            "updatedAt" => "last_updated",
-            "stageId" => "stage_id",
-            "startTime" => "start_time",
-            "endTime" => "end_time",
-            other => other,
+        name_in(self.spelling, camel)
+    }
+
+    /// Both names of a field present in the file, in file order (a CLI command after
+    /// an orchestrator session leaves `current_stage` beside `currentStage`).
+    fn both_present(&self, camel: &'static str) -> Vec<&str> {
+        let snake = name_in(Spelling::Snake, camel);
+        match &self.json {
+            Json::Obj(m) if snake != camel => {
+                m.iter().map(|(k, _)| k.as_str()).filter(|k| *k == camel || *k == snake).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
+    /// The field's value; with both spellings in the file, the later one (as the checks read it).
     pub fn get(&self, camel: &'static str) -> Option<&Json> {
-        self.json.get(self.key(camel))
+        match self.both_present(camel)[..] {
+            [_, later] => self.json.get(later),
+            _ => self.json.get(self.key(camel)),
+        }
     }
 
+    /// Sets the field in the file's spelling; with both spellings in the file, both,
+    /// so the repair holds whichever one a reader takes.
     pub fn set(&mut self, camel: &'static str, v: Json) {
+        let both: Vec<String> = self.both_present(camel).into_iter().map(str::to_string).collect();
+        if both.len() == 2 {
+            for k in both {
+                self.json.set(&k, v.clone());
+            }
+            return;
+        }
         let k = self.key(camel);
         self.json.set(k, v);
     }
@@ -140,8 +185,16 @@ impl StateDoc {
         self.history().iter().rposition(|h| h.get(k).and_then(Json::as_str) == Some(stage))
     }
 
-    /// The attempts of the stage's latest history entry (its entry count when unrecorded).
+    /// The attempts the stage has spent: those of its latest history entry (its entry
+    /// count when unrecorded), or more when the history counts more failures
+    /// (`State::failed_attempts`: `attempts` restarts at 1 in each orchestrator session).
     pub fn attempts(&self, stage: &str) -> u32 {
+        let model = crate::model::state::load(&self.path, Arc::from(self.text.as_str())).model;
+        let failed = model.map_or(0, |m| m.failed_attempts(stage));
+        self.recorded_attempts(stage).max(failed)
+    }
+
+    fn recorded_attempts(&self, stage: &str) -> u32 {
         let k = self.key("stageId");
         let entries: Vec<_> =
             self.history().into_iter().filter(|h| h.get(k).and_then(Json::as_str) == Some(stage)).collect();
@@ -153,6 +206,15 @@ impl StateDoc {
                 .unwrap_or(entries.len() as u32),
             None => 0,
         }
+    }
+
+    /// Has the run reached `stage`: its current stage, completed, failed, or in the history?
+    pub fn reached(&self, stage: &str) -> bool {
+        let k = self.key("stageId");
+        self.current_stage().as_deref() == Some(stage)
+            || self.list("completedStages").iter().any(|s| s == stage)
+            || self.list("failedStages").iter().any(|s| s == stage)
+            || self.history().iter().any(|h| h.get(k).and_then(Json::as_str) == Some(stage))
     }
 
     pub fn push_history(&mut self, entry: Json) {
@@ -178,10 +240,15 @@ impl StateDoc {
         }
     }
 
-    /// The edit that turns the file into the changed tree. The whole object is
+    /// The edit that turns the file into the changed tree: only the values that
+    /// change are rewritten, keeping the file's layout (`json::layout_edits`); where
+    /// the text does not line up with the tree (a repeated key), the whole object is
     /// re-serialised (key order kept, the file's indent, its final newline), then
-    /// reduced to the span that differs, so unchanged lines are not touched.
+    /// reduced to the span that differs.
     pub fn edit_step(&self) -> Step {
+        if let Some(edits) = layout_edits(&self.text, &self.orig, &self.json, &self.indent) {
+            return Step::Edit(TextEdit { path: self.path.clone(), edits });
+        }
         let mut new = self.json.to_pretty(&self.indent);
         if self.text.ends_with('\n') {
             new.push('\n');

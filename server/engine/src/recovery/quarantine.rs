@@ -7,7 +7,7 @@ use super::error_log::Report;
 use super::json::Json;
 use super::paths::{canonical_root, check_inside, clean_rel, less_artifacts};
 use super::plan::{refuse, ActionKind, Env, Plan, Refusal, Step};
-use super::project::{error_log_step, load_pipeline, stage, StateDoc};
+use super::project::{error_log_step, load_pipeline, stage, write_set, StateDoc};
 use super::time::rfc3339;
 
 /// `stage` None: the run's current stage.
@@ -28,6 +28,15 @@ pub fn plan_quarantine(env: &Env, path: &str, stage_id: Option<&str>) -> Result<
     };
     stage(&pipeline, &stage_id)?;
     check_stage_name(&stage_id)?;
+    if let Some(rule) = write_set(env, &mut reads, &stage_id)?.as_ref().and_then(|w| w.rule_for(&rel).map(|r| (w, r))) {
+        let (set, rule) = rule;
+        return refuse(format!(
+            "stage `{stage_id}` may write {rel} ({} has `{}`, {}): it is not an unauthorized write, so there is nothing to quarantine",
+            set.rule_name(),
+            rule.text,
+            set.file
+        ));
+    }
     let canon = canonical_root(&env.root.dir)?;
     check_inside(&canon, &rel)?;
     match std::fs::symlink_metadata(canon.join(&rel)) {

@@ -10,6 +10,14 @@ pub fn rfc3339(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// [`rfc3339`] with nanoseconds (`2026-01-29T10:30:00.123456789Z`), for time marks
+/// compared with file modification times.
+pub fn rfc3339_nanos(t: SystemTime) -> String {
+    let whole = rfc3339(t);
+    let nanos = t.duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{}.{nanos:09}Z", whole.trim_end_matches('Z'))
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

@@ -16,6 +16,7 @@ use crate::model::scope::{Op, Scope, ScopeEntry};
 use crate::pattern::Pattern;
 use crate::permissions::WriteSet;
 use crate::root::{is_control, is_governance};
+use std::time::SystemTime;
 use tollgate_text::TextRange;
 
 pub fn run(ctx: &Context, sink: &mut Sink) {
@@ -23,7 +24,12 @@ pub fn run(ctx: &Context, sink: &mut Sink) {
     // What every changed path is measured against, built once per analysis: with
     // 100,000 changed paths, compiling (or even copying) a matcher per path costs
     // far more than the matching itself.
-    let live = Live { stage, writes: write_set(ctx, stage), scope: binding_scope(ctx, stage).map(BoundScope::new) };
+    let live = Live {
+        stage,
+        writes: write_set(ctx, stage),
+        scope: binding_scope(ctx, stage).map(BoundScope::new),
+        waiting_since: waiting_since(ctx),
+    };
     unauthorized_write::check(ctx, &live, sink);
     out_of_scope::check(ctx, &live, sink);
     deleted_output::check(ctx, sink);
@@ -37,6 +43,32 @@ pub(crate) struct Live<'a> {
     pub writes: Option<WriteSet>,
     /// The retained scope that binds it, when one does.
     pub scope: Option<BoundScope<'a>>,
+    /// Since when the run has waited for a person (`State::waiting_since`).
+    pub waiting_since: Option<SystemTime>,
+}
+
+impl Live<'_> {
+    /// The changes blamed on the stage: [`edits`] less the person's. While the run
+    /// waits for a person, an edit made after the stage's attempt ended (a file
+    /// modified since, an unsaved buffer) is the person's (the factory's "edit the
+    /// artifacts, then re-run"), never the stage's. A deletion cannot be dated: it stays.
+    pub(crate) fn stage_edits<'c>(&self, ctx: &Context<'c>) -> impl Iterator<Item = &'c Change> {
+        let since = self.waiting_since;
+        let root = ctx.root;
+        edits(ctx).filter(move |c| match since {
+            None => true,
+            Some(_) if c.op == Op::Delete => true,
+            Some(_) if c.in_editor => false,
+            Some(t) => !std::fs::metadata(root.join(&c.path)).and_then(|m| m.modified()).is_ok_and(|m| m > t),
+        })
+    }
+}
+
+/// Since when the run has waited for a person, with the state file's mtime as its last mark.
+fn waiting_since(ctx: &Context) -> Option<SystemTime> {
+    let (loaded, state) = ctx.state()?;
+    let mtime = || std::fs::metadata(ctx.root.join(&loaded.path)).and_then(|m| m.modified()).ok();
+    state.waiting_since(if state.status()?.waits_for_person() { mtime() } else { None })
 }
 
 /// The current stage, while the run is active.

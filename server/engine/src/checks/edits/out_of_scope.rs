@@ -2,7 +2,7 @@
 //! current stage (SPEC 4): E when an exclude entry applies (excludes always
 //! win), else W.
 
-use super::{edits, range_of, scope_name, verb, Live, Verdict};
+use super::{range_of, scope_name, verb, Live, Verdict};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix, Severity};
 
@@ -12,7 +12,7 @@ pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
     let Some(scope) = &live.scope else { return };
     let stage = live.stage;
     let name = scope_name(scope.scope);
-    for change in edits(ctx) {
+    for change in live.stage_edits(ctx) {
         let (what, op, path) = (verb(change.op), change.op.as_str(), &change.path);
         let (message, excluded) = match scope.verdict(change) {
             Verdict::Inside => continue,

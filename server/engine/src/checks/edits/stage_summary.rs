@@ -1,7 +1,7 @@
 //! `stage-summary`: on the current stage's `id` in pipeline.yaml, how many files
 //! the stage wrote outside its permissions and outside the scope.
 
-use super::{edits, unauthorized, Live, Verdict};
+use super::{unauthorized, Live, Verdict};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
 
@@ -18,7 +18,7 @@ pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
     let Some((loaded, pipeline)) = ctx.pipeline() else { return };
     let Some(id) = pipeline.stage(stage).and_then(|s| s.id.as_ref()) else { return };
     let (mut outside_perms, mut outside_scope) = (0, 0);
-    for change in edits(ctx) {
+    for change in live.stage_edits(ctx) {
         outside_perms += usize::from(live.writes.as_ref().is_some_and(|w| unauthorized(w, change)));
         outside_scope +=
             usize::from(live.scope.as_ref().is_some_and(|s| !matches!(s.verdict(change), Verdict::Inside)));

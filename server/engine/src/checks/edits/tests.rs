@@ -362,3 +362,47 @@ fn a_scope_for_another_stage_checks_nothing() {
         vec![s("out-of-scope", "artifacts/backend/src/users.ts", "outside")]
     );
 }
+
+/// While the run waits for a person after the attempt ended, the person's edits
+/// (a file modified since, an unsaved buffer) are nobody's blocker; the stage's
+/// own earlier write keeps its finding, and a deletion (undated) stays the stage's.
+#[test]
+fn a_persons_edits_while_the_run_waits_are_not_the_stages() {
+    let waiting = r#"{"version": "1.0", "status": "waiting_for_confirmation", "currentStage": "code",
+  "completedStages": ["bootstrap", "prd", "ui", "tech", "code"],
+  "stageHistory": [{"stageId": "code", "status": "completed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:30:00Z", "attempts": 1}],
+  "lastCheckpoint": "code"}
+"#;
+    let fx = fixture("running", true);
+    fx.write(".factory/state.json", waiting);
+    fx.write("artifacts/client/app.ts", "app\n");
+    fx.commit();
+    // The stage's write, while it ran (10:15).
+    fx.write("artifacts/prd/by-stage.md", "stage\n");
+    let during = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_769_681_700);
+    fs::File::options()
+        .write(true)
+        .open(fx.dir.join("artifacts/prd/by-stage.md"))
+        .unwrap()
+        .set_modified(during)
+        .unwrap();
+    // The person's, now: one saved, one in an unsaved buffer, one deletion.
+    fx.write("artifacts/prd/prd.md", "# PRD, sharper\n");
+    fs::remove_file(fx.dir.join("input/idea.md")).unwrap();
+    let (snap, _) = Snapshot::load(fx.root());
+    let (mut changes, git) = snap.gather_changes();
+    changes.push(changes::Change::of_buffer("artifacts/tech/notes.md", None, "typed, not saved\n").unwrap());
+    let all = snap.analyze(&DiskFs::new(&fx.dir), &changes, git.as_ref(), &Default::default());
+    let found: Vec<Finding> =
+        all.into_iter().filter(|f| [Code::UnauthorizedWrite, Code::OutOfScope].contains(&f.diagnostic.code)).collect();
+    let paths: Vec<(&str, &str)> = found.iter().map(|f| (f.diagnostic.code.as_str(), &*f.path)).collect();
+    assert_eq!(paths, [("unauthorized-write", "artifacts/prd/by-stage.md"), ("unauthorized-write", "input/idea.md"),]);
+    // The stage's write still offers quarantine; nothing offers it for the person's edits.
+    assert!(found[0].diagnostic.data.fixes.iter().any(|f| matches!(f, Fix::Quarantine { .. })));
+    // The same picture while the stage runs blames every change on it.
+    fx.write(".factory/state.json", &state("running"));
+    let (snap, _) = Snapshot::load(fx.root());
+    let all = snap.analyze(&DiskFs::new(&fx.dir), &changes, git.as_ref(), &Default::default());
+    let n = all.iter().filter(|f| f.diagnostic.code == Code::UnauthorizedWrite).count();
+    assert_eq!(n, 4);
+}

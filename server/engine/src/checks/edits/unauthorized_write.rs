@@ -2,7 +2,7 @@
 //! permissions (`permissions.write`, else its matrix row). A stage with neither
 //! is `matrix-missing-stage`'s business: nothing to measure against here.
 
-use super::{edits, range_of, unauthorized, verb, Live};
+use super::{range_of, unauthorized, verb, Live};
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::scope::Op;
@@ -12,7 +12,7 @@ pub fn check(ctx: &Context, live: &Live, sink: &mut Sink) {
     let stage = live.stage;
     // Named once, not once per file.
     let (rules, file) = (writes.describe(), &writes.file);
-    for change in edits(ctx).filter(|c| unauthorized(writes, c)) {
+    for change in live.stage_edits(ctx).filter(|c| unauthorized(writes, c)) {
         let message = format!(
             "stage `{stage}` {} `{}` outside its write permissions: {} ({}). \
              Return point: user (quarantine the file, or a person grants write access)",

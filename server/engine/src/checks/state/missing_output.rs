@@ -1,5 +1,6 @@
 //! `missing-output`: a stage recorded as completed whose outputs are missing on disk
 //! (FST: incomplete work, return to Build). On the stage's `completedStages` entry.
+//! Not while the run is `running` that stage again (a re-run from its checkpoint).
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
@@ -9,6 +10,10 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     for (n, entry) in st.completed_stages.iter().enumerate() {
         // A stage listed twice is reported once (state-inconsistent covers the repeat).
         if st.completed_stages[..n].iter().any(|e| e.value == entry.value) {
+            continue;
+        }
+        // A stage re-run from its checkpoint is remaking its outputs.
+        if st.is_running(&entry.value) {
             continue;
         }
         let Some(stage) = p.stage(&entry.value) else { continue };

@@ -1,5 +1,6 @@
 //! `retry-limit`: a stage's latest attempt reached `max_attempts` and failed while the
-//! run is not `paused` or `failed`: the failure policy requires a person now.
+//! run is not `paused` or `failed`: the failure policy requires a person now. The
+//! attempts are counted by `State::failed_attempts`, not read from `attempts` alone.
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic};
@@ -20,16 +21,20 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
             continue;
         }
         seen.push(&id.value);
-        let (Some(attempts), Some(s)) = (&h.attempts, &h.status) else { continue };
-        if s.value != "failed" || attempts.value < max {
+        if !h.has_status("failed") {
             continue;
         }
+        // Counted from the history: `attempts` restarts at 1 in each orchestrator session.
+        let failed = st.failed_attempts(&id.value);
+        if failed < max {
+            continue;
+        }
+        let at = h.attempts.as_ref().map_or(id.range, |a| a.range);
         let msg = format!(
-            "stage `{}` failed attempt {} of {max} (`max_attempts`) and the run is `{}`, not paused; the failure policy requires a person to decide now",
+            "stage `{}` failed attempt {failed} of {max} (`max_attempts`) and the run is `{}`, not paused; the failure policy requires a person to decide now",
             id.value,
-            attempts.value,
             status.as_str()
         );
-        sink.push(&loaded.path, Diagnostic::new(Code::RetryLimit, attempts.range, msg).with_stage(id.value.clone()));
+        sink.push(&loaded.path, Diagnostic::new(Code::RetryLimit, at, msg).with_stage(id.value.clone()));
     }
 }

@@ -1,17 +1,19 @@
 //! `stage-failed`: a stage in `failedStages`, or whose latest history entry failed,
-//! while the run is not `idle`. On its `failedStages` entry, else on the `stageId`
-//! of its failed history entry.
+//! while the run is not `idle` (or `completed`), except during the policy's automatic
+//! retry: the run `running` on that stage again with attempts left. On its
+//! `failedStages` entry, else on the `stageId` of its failed history entry.
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
-use crate::model::state::RunStatus;
+use crate::model::pipeline::DEFAULT_MAX_ATTEMPTS;
 use crate::model::Spanned;
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     let Some((loaded, st)) = ctx.state() else { return };
     // Without a status the run's state is unknown (missing-key says so); report nothing.
-    let Some(status) = st.status().filter(|s| *s != RunStatus::Idle) else { return };
+    let Some(status) = st.status().filter(|s| !s.is_idle()) else { return };
     let pipeline = ctx.pipeline().map(|(_, p)| p);
+    let max = pipeline.map_or(DEFAULT_MAX_ATTEMPTS, |p| p.max_attempts);
     let known = |id: &str| pipeline.is_none_or(|p| p.stage(id).is_some());
     let failed_key = st.spelling.key("failedStages");
 
@@ -35,7 +37,7 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
     }
 
     for (id, why) in places {
-        if !known(&id.value) {
+        if !known(&id.value) || st.is_retrying(&id.value, max) {
             continue;
         }
         let msg = format!(

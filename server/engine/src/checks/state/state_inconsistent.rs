@@ -1,13 +1,25 @@
-//! `state-inconsistent`: completed stages out of pipeline order (or listed twice),
-//! a `lastCheckpoint` that is not completed, a `currentStage` that is also completed
-//! while the run is `running`.
+//! `state-inconsistent`: one field written in both spellings with different values,
+//! completed stages out of pipeline order (or listed twice), a `lastCheckpoint` that
+//! is not completed.
+//!
+//! A `currentStage` that is also in `completedStages` while the run is `running` is
+//! not reported: that is a stage re-run from its checkpoint (`factory run <stage>`
+//! leaves it in the list).
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::state::RunStatus;
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
-    let (Some((loaded, st)), Some((_, p))) = (ctx.state(), ctx.pipeline()) else { return };
+    let Some((loaded, st)) = ctx.state() else { return };
+    for c in &st.conflicts {
+        let msg = format!(
+            "`{}` and `{}` are both in the file with different values; tollgate reads the later, `{}`. \
+             Keep one spelling (the factory's CLI writes snake_case, its orchestrator camelCase)",
+            c.first.value, c.later.value, c.later.value
+        );
+        sink.push(&loaded.path, Diagnostic::new(Code::StateInconsistent, c.later.range, msg));
+    }
+    let Some((_, p)) = ctx.pipeline() else { return };
     let completed = st.spelling.key("completedStages");
     let mut push = |d: Diagnostic| sink.push(&loaded.path, d);
 
@@ -41,17 +53,6 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
                 cp.value
             );
             push(Diagnostic::new(Code::StateInconsistent, cp.range, msg).with_stage(cp.value.clone()));
-        }
-    }
-
-    if let Some(cur) = &st.current_stage {
-        if st.status() == Some(RunStatus::Running) && st.is_completed(&cur.value) {
-            let msg = format!(
-                "`{}` is stage `{}`, which is also in `{completed}` while the run is `running`; a running stage cannot be completed",
-                st.spelling.key("currentStage"),
-                cur.value
-            );
-            push(Diagnostic::new(Code::StateInconsistent, cur.range, msg).with_stage(cur.value.clone()));
         }
     }
 }

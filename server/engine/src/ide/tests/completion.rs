@@ -152,7 +152,7 @@ fn chinese_lines_and_odd_offsets_never_panic() {
 fn state_json_values_and_keys() {
     let f = Fixture::run();
     let (text, items) = complete(&f, STATE_JSON, "{\n  \"status\": \"ru‸\"\n}");
-    assert_eq!(labels(&items), ["idle", "running", "waiting_for_confirmation", "paused", "failed"]);
+    assert_eq!(labels(&items), ["idle", "running", "waiting_for_confirmation", "paused", "failed", "completed"]);
     assert_eq!((slice(&text, items[1].replace), items[1].insert_text.as_str()), ("ru", "running"));
 
     let (_, items) = complete(&f, STATE_JSON, "{\"status\": \"running\", \"currentStage\": ‸");

@@ -115,20 +115,7 @@ fn keeps_the_snake_case_spelling_of_factory_init() {
   "current_stage": "bootstrap",
   "completed_stages": [],
   "failed_stages": [],
-  "stage_history": [
-    {
-      "stage_id": "prd",
-      "status": "failed",
-      "start_time": "2026-01-29T09:00:00Z",
-      "attempts": 1
-    },
-    {
-      "stage_id": "bootstrap",
-      "status": "running",
-      "start_time": "2026-01-29T10:30:00Z",
-      "attempts": 1
-    }
-  ],
+  "stage_history": [{"stage_id": "prd", "status": "failed", "start_time": "2026-01-29T09:00:00Z", "attempts": 1}, {"stage_id": "bootstrap", "status": "running", "start_time": "2026-01-29T10:30:00Z", "attempts": 1}],
   "started_at": "2026-01-29T07:00:00Z",
   "last_updated": "2026-01-29T10:30:00Z",
   "last_checkpoint": null
@@ -153,11 +140,51 @@ fn the_state_edit_touches_only_what_differs() {
     let plan = fx.plan(|env| plan_return_to_build(env, "code")).unwrap();
     let Step::Edit(e) = &plan.steps[0] else { panic!("{:?}", plan.steps) };
     assert_eq!(e.path, ".factory/state.json");
-    assert_eq!(e.edits.len(), 1);
-    let (r, _) = &e.edits[0];
-    assert!(r.start > 20, "the unchanged head is kept: {r:?}");
+    // Only the values that change are rewritten, in place: the lines around them are untouched.
+    let text = STATE_CODE_FAILED;
+    assert!(e.edits.iter().all(|(r, _)| r.start > 20), "the unchanged head is kept: {:?}", e.edits);
+    let after = crate::recovery::apply_edits(text, &e.edits);
+    let expected = text
+        .replace("\"status\": \"failed\",\n  \"current", "\"status\": \"running\",\n  \"current")
+        .replace("\"failedStages\": [\n    \"code\"\n  ],", "\"failedStages\": [],")
+        .replace(
+            "\"client missing\"\n    }\n",
+            "\"client missing\"\n    },\n    {\n      \"stageId\": \"code\",\n      \"status\": \"running\",\n      \"startTime\": \"2026-01-29T10:30:00Z\",\n      \"attempts\": 3\n    }\n",
+        )
+        .replace("\"updatedAt\": \"2026-01-29T09:30:00Z\"", "\"updatedAt\": \"2026-01-29T10:30:00Z\"");
+    assert_eq!(after, expected);
     assert_eq!(
         plan.reads.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
         ["pipeline.yaml", ".factory/state.json"]
+    );
+}
+
+#[test]
+fn attempts_counted_across_orchestrator_sessions() {
+    // Two sessions, each recording its failed attempt as attempt 1.
+    let state = r#"{
+  "status": "failed",
+  "currentStage": "code",
+  "completedStages": ["bootstrap", "prd", "ui", "tech"],
+  "failedStages": ["code"],
+  "stageHistory": [
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T09:00:00Z", "endTime": "2026-01-29T09:30:00Z", "attempts": 1},
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:10:00Z", "attempts": 1}
+  ]
+}
+"#;
+    let fx = Fx::new(state);
+    let plan = fx.plan(|env| plan_return_to_build(env, "code")).unwrap();
+    assert_eq!(
+        plan.title,
+        "Return to Build: re-open stage `code` (a person overrides the retry limit: attempt 3 of 2)"
+    );
+    fx.apply(&plan).unwrap();
+    assert!(
+        fx.read(".factory/state.json").contains(
+            "\"attempts\": 1},\n    {\"stageId\": \"code\", \"status\": \"running\", \"startTime\": \"2026-01-29T10:30:00Z\", \"attempts\": 3}\n  ]"
+        ),
+        "{}",
+        fx.read(".factory/state.json")
     );
 }

@@ -59,6 +59,8 @@ pub struct Gate {
     pub archive: Option<String>,
     /// The stage after this one (on a pass), or the stage re-executed (on a rollback).
     pub next_stage: Option<String>,
+    /// What comes next, as the ERROR REPORT's Recommended Action says it (empty on a pass).
+    pub actions: Vec<String>,
     pub plan: Plan,
 }
 
@@ -149,6 +151,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
             quarantined: Vec::new(),
             archive: None,
             next_stage: next,
+            actions: Vec::new(),
             plan,
         });
     }
@@ -202,6 +205,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
             quarantined,
             archive: None,
             next_stage: Some(done.target),
+            actions: done.actions,
             plan,
         });
     }
@@ -268,7 +272,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
         error_message,
         exit_criteria: criteria(st),
         moved_to: moved_lines(&quarantined, archive.iter().map(|a| format!("{a}/")).collect::<Vec<_>>().iter()),
-        actions,
+        actions: actions.clone(),
     };
     let (step, line) = error_log_step(env, &mut reads, &report)?;
     steps.push(step);
@@ -295,6 +299,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
         quarantined,
         archive,
         next_stage: None,
+        actions,
         plan,
     })
 }

@@ -14,6 +14,7 @@ pub mod permissions;
 pub mod policy;
 pub mod recovery;
 pub mod root;
+pub mod status;
 pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, Finding, Severity};

@@ -9,6 +9,7 @@
 mod attempts;
 pub mod exit;
 mod gate;
+mod paused;
 mod resume;
 mod rollback;
 
@@ -16,5 +17,6 @@ mod rollback;
 mod tests;
 
 pub use gate::{plan_gate, Gate, Outcome};
+pub use paused::paused_next;
 pub use resume::plan_resume;
 pub use rollback::plan_rollback;

@@ -84,6 +84,8 @@ impl Report {
             .or_else(|| blockers.iter().find(|b| b.next.starts_with("tollgate recover ")))
             .or(blockers.first())
             .map(|b| b.next.clone());
+        // A paused run waits for a person: resume or return to Build (SPEC 9).
+        let next = crate::policy::paused_next(snapshot, findings).or(next);
         Report {
             root: snapshot.root.dir.display().to_string(),
             pipeline: snapshot.pipeline.as_ref().map(|p| p.current.path.clone()),

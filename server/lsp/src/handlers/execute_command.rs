@@ -1,4 +1,4 @@
-//! `workspace/executeCommand`: the four recovery commands. Plan, check that the
+//! `workspace/executeCommand`: the recovery commands and the failure policy's. Plan, check that the
 //! files are as the caller saw them, move files on disk, then change text files
 //! through `workspace/applyEdit` (undoing the moves if the client refuses).
 
@@ -19,8 +19,17 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
     let (root_dir, request) = recovery::parse(&p.command, &p.arguments).map_err(|e| Error::invalid_params(e.0))?;
     let root = Root::at(&root_dir)
         .ok_or_else(|| Error::invalid_params(format!("{}: not a factory root", root_dir.display())))?;
-    let (files, enc) = server.with_session(|s| (BufferFiles::new(s, &root), s.encoding))?;
-    let plan = request.plan(&root, &files).map_err(|r| failed(r.0))?;
+    let (files, enc, findings) = server.with_session(|s| {
+        let findings =
+            s.roots.values().find(|r| r.root.dir == root.dir).and_then(|r| r.last.as_ref()).map(|a| a.findings.clone());
+        (BufferFiles::new(s, &root), s.encoding, findings)
+    })?;
+    let needs = matches!(request, recovery::Request::Gate { .. } | recovery::Request::Resume);
+    if needs && findings.is_none() {
+        return Err(failed("the server has not checked this root yet; nothing was done, try again in a moment"));
+    }
+    let findings = findings.unwrap_or_default();
+    let plan = request.plan(&root, &files, &findings).map_err(|r| failed(r.0))?;
     check_expectations(&p.arguments, &plan).map_err(|r| failed(r.0))?;
 
     let done = begin_apply(&root.dir, &plan, &files).map_err(|f| failed(f.message))?;

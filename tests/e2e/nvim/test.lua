@@ -140,7 +140,7 @@ end)
 -- 5 ---------------------------------------------------------------------------------------------
 test(':Tollgate completion: subcommands, stage ids, paths', function()
   local subs = vim.fn.getcompletion('Tollgate ', 'cmdline')
-  for _, s in ipairs({ 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine' }) do
+  for _, s in ipairs({ 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine', 'gate', 'rollback', 'resume' }) do
     assert(vim.tbl_contains(subs, s), 'missing subcommand ' .. s .. ' in ' .. vim.inspect(subs))
   end
   local stages = vim.fn.getcompletion('Tollgate return-to-build ', 'cmdline')
@@ -150,6 +150,8 @@ test(':Tollgate completion: subcommands, stage ids, paths', function()
   )
   local c = vim.fn.getcompletion('Tollgate archive-attempt c', 'cmdline')
   assert(vim.deep_equal(c, { 'code' }), 'archive-attempt c -> ' .. vim.inspect(c))
+  c = vim.fn.getcompletion('Tollgate rollback t', 'cmdline')
+  assert(vim.deep_equal(c, { 'tech' }), 'rollback t -> ' .. vim.inspect(c))
   local paths = vim.fn.getcompletion('Tollgate quarantine artifacts/p', 'cmdline')
   assert(vim.tbl_contains(paths, 'artifacts/prd/'), 'paths: ' .. vim.inspect(paths))
   local files = vim.fn.getcompletion('Tollgate expand-scope artifacts/prd/s', 'cmdline')

@@ -167,7 +167,13 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
     let outcome = if action.as_deref() == Some("pause") || attempt >= max {
         Outcome::Pause
     } else if action.as_deref() == Some("rollback") {
-        Outcome::Rollback
+        // With no checkpoint there is nowhere to roll back to: a person decides.
+        let checkpoint = state.get("lastCheckpoint").and_then(Json::as_str).is_some_and(|c| !c.is_empty());
+        if checkpoint {
+            Outcome::Rollback
+        } else {
+            Outcome::Pause
+        }
     } else {
         Outcome::Retry
     };

@@ -468,3 +468,32 @@ fn a_vanished_file_or_a_taken_destination_fails_whole() {
     assert!(e.undone && e.message.contains("could not move artifacts/client"), "{e}");
     assert_eq!(fx.snapshot(), before);
 }
+
+#[test]
+fn on_failure_rollback_returns_to_the_checkpoint_or_pauses_without_one() {
+    let fx = Fx::new(STATE);
+    let pipeline = fx.read("pipeline.yaml");
+    let with = pipeline.replacen(
+        "\n  - id: validation\n",
+        "\n    on_failure:\n      action: rollback\n\n  - id: validation\n",
+        1,
+    );
+    assert_ne!(with, pipeline);
+    fx.write("pipeline.yaml", &with);
+    std::fs::remove_dir_all(fx.path("artifacts/client")).unwrap();
+    let g = fx.gate(&[]);
+    assert_eq!((g.outcome, g.next_stage.as_deref()), (Outcome::Rollback, Some("tech")));
+    assert_eq!(g.plan.title, "Gate of stage `code`: fail, roll back to `tech` (on_failure: rollback; attempt 1 of 2)");
+    fx.apply(&g.plan);
+    assert_eq!(fx.read("artifacts/_failed/tech/attempt-1/tech/tech.md"), "# tech\n");
+    assert_eq!(fx.read("artifacts/_failed/code/attempt-1/backend/src/server.ts"), "console.log('up');\n");
+    let state = fx.read(".factory/state.json");
+    assert!(state.contains("\"currentStage\": \"tech\"") && state.contains("\"lastCheckpoint\": \"ui\""), "{state}");
+    let log = fx.read("pipeline/error.log");
+    assert!(log.contains("Stage: code\nAttempt: 1/2\nStatus: ROLLED BACK\n\nError Type: Missing Output\n"), "{log}");
+
+    let fx = Fx::new(&STATE.replace("\"lastCheckpoint\": \"tech\"", "\"lastCheckpoint\": null"));
+    fx.write("pipeline.yaml", &with);
+    std::fs::remove_dir_all(fx.path("artifacts/client")).unwrap();
+    assert_eq!(fx.gate(&[]).outcome, Outcome::Pause);
+}

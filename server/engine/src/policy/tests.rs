@@ -450,6 +450,22 @@ fn a_fault_at_every_step_changes_nothing() {
 }
 
 #[test]
+fn resume_and_a_pass_fail_whole_when_the_text_write_fails() {
+    let paused =
+        STATE.replace("\"status\": \"running\",\n  \"currentStage\"", "\"status\": \"paused\",\n  \"currentStage\"");
+    for (state, resume) in [(paused.as_str(), true), (STATE, false)] {
+        let fx = Fx::new(state);
+        let plan = if resume { fx.env(|env| plan_resume(env, &[])).unwrap() } else { fx.gate(&[]).plan };
+        assert_eq!(plan.fs_steps().count(), 0);
+        let before = fx.snapshot();
+        let files = DiskFiles { root: &fx.root.dir };
+        let e = crate::recovery::apply_with(&fx.root.dir, &plan, &files, &mut |_| Err("disk full".into())).unwrap_err();
+        assert!(e.undone && e.message.starts_with("disk full"), "{e}");
+        assert_eq!(fx.snapshot(), before);
+    }
+}
+
+#[test]
 fn a_vanished_file_or_a_taken_destination_fails_whole() {
     let fx = Fx::new(STATE);
     fx.write("artifacts/prd/sneaky.md", "mine\n");

@@ -130,10 +130,11 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                 let mut reqs = vec![
                     Request::ReturnToBuild { stage: stage.clone() },
                     Request::ArchiveAttempt { stage: stage.clone() },
-                    Request::Gate { stage: Some(stage.clone()) },
                     Request::Rollback { to: Some(stage.clone()) },
                 ];
                 if is_current {
+                    // The same request as on the stage's findings, so it is offered once.
+                    reqs.insert(2, Request::Gate { stage: None });
                     reqs.push(Request::Resume);
                 }
                 for req in reqs {

@@ -336,6 +336,43 @@ test(':Tollgate quarantine artifacts/prd/sneaky.md moves it under artifacts/_unt
   )
 end)
 
+-- 9b --------------------------------------------------------------------------------------------
+test(':Tollgate resume goes on in the same attempt; :Tollgate gate then pauses and moves the attempt', function()
+  local before = #notes
+  local st
+  vim.cmd('Tollgate resume')
+  local ok = vim.wait(TIMEOUT, function()
+    st = read_json(proj .. '/.factory/state.json') or {}
+    return st.status == 'running' or errored_since(before)
+  end, 50)
+  assert(ok and st.status == 'running', 'resume: state.json status=' .. tostring(st.status))
+  -- artifacts/client/ does not exist and this is the last attempt: the gate pauses, moving the attempt.
+  before = #notes
+  vim.cmd('Tollgate gate')
+  local moved
+  ok = vim.wait(TIMEOUT, function()
+    st = read_json(proj .. '/.factory/state.json') or {}
+    moved = vim.fn.glob(proj .. '/artifacts/_failed/code/attempt-*/backend/NOTES')
+    return (st.status == 'paused' and moved ~= '') or errored_since(before)
+  end, 50)
+  assert(
+    ok and st.status == 'paused' and moved ~= '',
+    'gate: status=' .. tostring(st.status) .. ', archived NOTES=' .. tostring(moved)
+  )
+  assert(vim.uv.fs_stat(proj .. '/artifacts/backend/NOTES') == nil, 'NOTES still in place')
+  assert(vim.tbl_contains(st.failedStages or {}, 'code'), 'failedStages: ' .. vim.inspect(st.failedStages))
+  -- The decision is notified when the server answers (after the edit it sent was applied).
+  local function said()
+    for i = before + 1, #notes do
+      if notes[i].msg:find('tollgate.gate: Gate of stage `code`: fail, pause for a person', 1, true) then
+        return true
+      end
+    end
+    return false
+  end
+  assert(vim.wait(TIMEOUT, said, 50), 'no notification of the decision')
+end)
+
 -- 10 --------------------------------------------------------------------------------------------
 test(':checkhealth tollgate reports binary, version, roots and the attached client', function()
   edit(proj .. '/pipeline.yaml')

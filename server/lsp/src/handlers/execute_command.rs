@@ -19,16 +19,19 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
     let (root_dir, request) = recovery::parse(&p.command, &p.arguments).map_err(|e| Error::invalid_params(e.0))?;
     let root = Root::at(&root_dir)
         .ok_or_else(|| Error::invalid_params(format!("{}: not a factory root", root_dir.display())))?;
-    let (files, enc, findings) = server.with_session(|s| {
-        let findings =
-            s.roots.values().find(|r| r.root.dir == root.dir).and_then(|r| r.last.as_ref()).map(|a| a.findings.clone());
-        (BufferFiles::new(s, &root), s.encoding, findings)
-    })?;
+    let (files, enc) = server.with_session(|s| (BufferFiles::new(s, &root), s.encoding))?;
+    // The gate and resume judge the disk as it is now, as `tollgate gate` does: the
+    // server's last analysis may not have seen a move that just happened.
     let needs = matches!(request, recovery::Request::Gate { .. } | recovery::Request::Resume);
-    if needs && findings.is_none() {
-        return Err(failed("the server has not checked this root yet; nothing was done, try again in a moment"));
-    }
-    let findings = findings.unwrap_or_default();
+    let findings = if needs {
+        let r = root.clone();
+        tokio::task::spawn_blocking(move || fresh_findings(r))
+            .await
+            .map_err(|e| failed(format!("the check before the command failed: {e}")))?
+            .map_err(failed)?
+    } else {
+        Vec::new()
+    };
     let plan = request.plan(&root, &files, &findings).map_err(|r| failed(r.0))?;
     check_expectations(&p.arguments, &plan).map_err(|r| failed(r.0))?;
 
@@ -64,4 +67,15 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
         .collect();
     super::watched_files::paths_changed(server, touched).await;
     Ok(Some(json!({"done": plan.title, "description": plan.description})))
+}
+
+/// Every finding of the root on disk, with the default severities (what `tollgate check` reports).
+fn fresh_findings(root: Root) -> std::result::Result<Vec<tollgate_engine::Finding>, String> {
+    let (snapshot, errors) = tollgate_engine::analysis::Snapshot::load(root);
+    if let Some(e) = errors.first() {
+        return Err(format!("{} cannot be read: {}", e.path, e.message));
+    }
+    let (changes, git) = snapshot.gather_changes();
+    let fs = tollgate_engine::fs_view::DiskFs::new(&snapshot.root.dir);
+    Ok(snapshot.analyze(&fs, &changes, git.as_ref(), &Default::default()))
 }

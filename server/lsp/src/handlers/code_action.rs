@@ -54,6 +54,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
             out.push(CodeActionOrCommand::CodeAction(action));
         };
 
+        let mut policy: Vec<(Request, Vec<Diagnostic>)> = Vec::new();
         for diag in &p.context.diagnostics {
             if diag.source.as_deref() != Some("tollgate") {
                 continue;
@@ -98,19 +99,25 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                 NumberOrString::String(s) => s.as_str(),
                 NumberOrString::Number(_) => "",
             });
-            let policy: Vec<Request> = match code {
-                Some("unauthorized-write" | "out-of-scope" | "stage-summary") => vec![Request::Gate { stage: None }],
+            let answers: &[Request] = match code {
+                Some("unauthorized-write" | "out-of-scope" | "stage-summary") => &[Request::Gate { stage: None }],
                 Some("stage-failed" | "retry-limit" | "missing-output") => {
-                    vec![Request::Resume, Request::Rollback { to: None }]
+                    &[Request::Resume, Request::Rollback { to: None }]
                 }
-                _ => Vec::new(),
+                _ => &[],
             };
-            for req in policy {
-                // Resume is shown greyed with the blockers a person must clear; the others only when they can run.
-                let show = req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused);
-                if show {
-                    recovery_action(req, vec![diag.clone()], &mut out);
+            for req in answers {
+                match policy.iter_mut().find(|(r, _)| r == req) {
+                    Some((_, diags)) => diags.push(diag.clone()),
+                    None => policy.push((req.clone(), vec![diag.clone()])),
                 }
+            }
+        }
+        // Each planned once, on every blocker it answers. Resume is shown greyed with
+        // the blockers a person must clear; the others only when they can run.
+        for (req, diags) in policy {
+            if req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused) {
+                recovery_action(req, diags, &mut out);
             }
         }
 

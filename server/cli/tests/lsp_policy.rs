@@ -114,3 +114,38 @@ fn gate_retry_pass_rollback_and_resume_over_json_rpc() {
     assert_eq!(state(&p)["status"], "running");
     s.shutdown_and_exit();
 }
+
+#[test]
+fn resume_and_rollback_are_offered_on_a_failed_stage() {
+    let p = Project::example();
+    let paused = r#"{
+  "version": 1,
+  "status": "paused",
+  "currentStage": "code",
+  "completedStages": ["bootstrap", "prd", "ui", "tech"],
+  "failedStages": ["code"],
+  "stageHistory": [
+    {"stageId": "code", "status": "failed", "startTime": "2026-01-29T10:00:00Z", "endTime": "2026-01-29T10:30:00Z", "attempts": 2}
+  ],
+  "lastCheckpoint": "tech"
+}
+"#;
+    p.write(".factory/state.json", paused);
+    support::set_old_mtime(&p.path(".factory/state.json"));
+    let mut s = TestServer::builder().root(&p.root).encoding(Enc::Utf16).start();
+    let uri = p.uri(".factory/state.json");
+    let d = s.wait_for_diagnostics(&uri, |pb| pb.has("stage-failed"), TIMEOUT).one("stage-failed").clone();
+    let actions = s.code_actions(&uri, d["range"].clone(), vec![d]);
+    let resume = "Resume stage `code` in attempt 2 of 2 (no attempt spent)";
+    let back = "Roll back to `tech`: archive the outputs of `tech`, `code`, re-execute from there (attempt 1 of 2)";
+    let t = titles(&actions);
+    assert!(t.contains(&resume.to_string()) && t.contains(&back.to_string()), "{t:#?}");
+    assert_eq!(action(&actions, resume)["diagnostics"][0]["code"], "stage-failed");
+    let r = s.execute(&action(&actions, resume)["command"]).unwrap_or_else(|e| panic!("resume: {e}"));
+    assert_eq!(r["done"], resume);
+    let st = state(&p);
+    assert_eq!((st["status"].as_str(), st["failedStages"].clone()), (Some("running"), serde_json::json!([])));
+    let h = &st["stageHistory"][0];
+    assert_eq!((h["status"].as_str(), h["attempts"].as_u64(), h.get("endTime")), (Some("running"), Some(2), None));
+    s.shutdown_and_exit();
+}

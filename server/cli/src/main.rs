@@ -52,24 +52,22 @@ pub fn find_root(dir: Option<PathBuf>) -> Result<tollgate_engine::root::Root, St
     })
 }
 
-/// Loads the root at or above DIR and runs every check: what `check` and
-/// `status` share. On failure the message is printed and the exit code returned.
+/// Loads the root at or above DIR, scans it and runs every check, through the
+/// engine's `Workspace` as the language server does: what `check` and `status`
+/// share. On failure the message is printed and the exit code returned.
 pub fn analyze_dir(
     dir: Option<PathBuf>,
     overrides: &tollgate_engine::diagnostic::SeverityOverrides,
 ) -> Result<(tollgate_engine::analysis::Snapshot, Vec<tollgate_engine::Finding>), ExitCode> {
     let root = find_root(dir).map_err(|e| fail(2, &e))?;
-    let (snapshot, read_errors) = tollgate_engine::analysis::Snapshot::load(root);
+    let (ws, read_errors) = tollgate_engine::workspace::Workspace::load_scanned(root);
     if !read_errors.is_empty() {
         for e in &read_errors {
-            eprintln!("tollgate: {}: cannot read: {}", snapshot.root.dir.join(&e.path).display(), e.message);
+            eprintln!("tollgate: {}: cannot read: {}", ws.root.dir.join(&e.path).display(), e.message);
         }
         return Err(ExitCode::from(2));
     }
-    let (changes, git) = snapshot.gather_changes();
-    let fs = tollgate_engine::fs_view::DiskFs::new(&snapshot.root.dir);
-    let findings = snapshot.analyze(&fs, &changes, git.as_ref(), overrides);
-    Ok((snapshot, findings))
+    Ok(ws.into_findings(overrides))
 }
 
 /// Prints `tollgate: <message>` to stderr and returns `code`.

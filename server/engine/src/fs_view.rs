@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 pub trait FsView {
     /// Does `rel` (relative to the root; a trailing `/` asks for a directory) exist?
@@ -49,5 +51,42 @@ impl FsView for DiskFs {
     /// Its answers never change (they are memoized for its lifetime).
     fn epoch(&self) -> Option<u64> {
         Some(self.id)
+    }
+}
+
+/// The disk under one root with answers cached across analyses (a keystroke must
+/// not stat thousands of files); `clear` on any file event.
+pub struct CachedFs {
+    root: PathBuf,
+    memo: Mutex<HashMap<String, bool>>,
+    /// Changes on every `clear`, so analyses made before it are not reused.
+    epoch: AtomicU64,
+}
+
+impl CachedFs {
+    pub fn new(root: &Path) -> Self {
+        CachedFs { root: root.to_path_buf(), memo: Mutex::default(), epoch: AtomicU64::new(unique_id()) }
+    }
+
+    pub fn clear(&self) {
+        self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.epoch.store(unique_id(), Ordering::SeqCst);
+    }
+}
+
+impl FsView for CachedFs {
+    fn exists(&self, rel: &str) -> bool {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = memo.get(rel) {
+            return known;
+        }
+        let path = self.root.join(rel.trim_end_matches('/'));
+        let found = if rel.ends_with('/') { path.is_dir() } else { path.exists() };
+        memo.insert(rel.to_string(), found);
+        found
+    }
+
+    fn epoch(&self) -> Option<u64> {
+        Some(self.epoch.load(Ordering::SeqCst))
     }
 }

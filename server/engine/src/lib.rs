@@ -16,6 +16,7 @@ pub mod recovery;
 pub mod root;
 pub mod status;
 pub mod suggest;
+pub mod workspace;
 
 pub use diagnostic::{Code, Diagnostic, Finding, Severity};
 pub use tollgate_text::{LineCol, LineIndex, PositionEncoding, TextRange};

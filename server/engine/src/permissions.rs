@@ -251,11 +251,8 @@ mod tests {
                 write,
             }),
         };
-        let pipeline = Pipeline {
-            max_attempts: 2,
-            max_attempts_range: None,
-            stages: vec![stage("code", Some(spanned(&["lib/"]))), stage("prd", None), stage("x", None)],
-        };
+        let pipeline =
+            Pipeline::new(vec![stage("code", Some(spanned(&["lib/"]))), stage("prd", None), stage("x", None)]);
         let p = Loaded {
             path: "pipeline.yaml".to_string(),
             text: Arc::from(""),

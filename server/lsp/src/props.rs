@@ -185,8 +185,8 @@ const EDITABLE: &[&str] = &[
 /// Every URI's diagnostics as the session now has them (after its first scan).
 fn diagnostics(s: &mut Session, key: &Path, uri: &Uri) -> BTreeMap<String, String> {
     if let Some(snapshot) = s.scan_input(key) {
-        let (changes, git) = snapshot.gather_changes();
-        s.scan_done(key, changes, git, None);
+        let scan = tollgate_engine::workspace::scan(&snapshot);
+        s.scan_done(key, tollgate_engine::workspace::Scan { baseline: None, ..scan });
     }
     let batch = s.analyze(key, Some(uri));
     batch
@@ -200,7 +200,7 @@ fn diagnostics(s: &mut Session, key: &Path, uri: &Uri) -> BTreeMap<String, Strin
 /// Does the modelled file `rel` have no model now (a syntax error)? Then the
 /// session serves the other files' checks from its last good version.
 fn unreadable(s: &Session, key: &Path, rel: &str) -> bool {
-    let snap = &s.roots[key].snapshot;
+    let snap = &s.roots[key].ws.snapshot;
     match rel {
         "pipeline.yaml" => snap.pipeline.as_ref().is_some_and(|x| x.current.model.is_none()),
         ".factory/state.json" => snap.state.as_ref().is_some_and(|x| x.current.model.is_none()),

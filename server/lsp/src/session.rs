@@ -5,79 +5,28 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tollgate_engine::analysis::{read_text, Analysis, FileKind, Snapshot};
-use tollgate_engine::changes::{self, Change, GitFacts};
+use tollgate_engine::analysis::{read_text, FileKind, Snapshot};
 use tollgate_engine::diagnostic::SeverityOverrides;
-use tollgate_engine::fs_view::FsView;
-use tollgate_engine::root::{self, Root};
+use tollgate_engine::root::Root;
+use tollgate_engine::workspace::{Buffer, Scan, Workspace};
 use tollgate_engine::{Finding, LineIndex, PositionEncoding};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::document::Document;
 use crate::proto;
 
-/// Existence answers cached across keystrokes; cleared on any file event.
-pub struct CachedFs {
-    root: PathBuf,
-    memo: Mutex<HashMap<String, bool>>,
-    /// Changes on every `clear`, so analyses made before it are not reused.
-    epoch: std::sync::atomic::AtomicU64,
-}
-
-impl CachedFs {
-    fn new(root: &Path) -> Self {
-        let epoch = std::sync::atomic::AtomicU64::new(tollgate_engine::fs_view::unique_id());
-        CachedFs { root: root.to_path_buf(), memo: Mutex::default(), epoch }
-    }
-    pub fn clear(&self) {
-        self.memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        self.epoch.store(tollgate_engine::fs_view::unique_id(), std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl FsView for CachedFs {
-    fn exists(&self, rel: &str) -> bool {
-        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&known) = memo.get(rel) {
-            return known;
-        }
-        let path = self.root.join(rel.trim_end_matches('/'));
-        let found = if rel.ends_with('/') { path.is_dir() } else { path.exists() };
-        memo.insert(rel.to_string(), found);
-        found
-    }
-
-    fn epoch(&self) -> Option<u64> {
-        Some(self.epoch.load(std::sync::atomic::Ordering::SeqCst))
-    }
-}
-
+/// A root as the session holds it: the engine's live workspace, and what was
+/// last published of it.
 pub struct RootState {
-    pub root: Root,
-    /// The root's files, with open buffers in place of the disk.
-    pub snapshot: Snapshot,
-    /// Changed paths on disk (git or mtimes), by root-relative path.
-    pub disk_changes: BTreeMap<String, Change>,
-    pub git: Option<GitFacts>,
-    pub fs: CachedFs,
+    pub ws: Workspace,
     /// URIs given non-empty diagnostics by the last published batch.
     pub published: HashSet<Uri>,
-    /// Has the first changed-path scan run?
-    pub scanned: bool,
-    /// The latest analysis, which the next one starts from.
-    pub last: Option<Analysis>,
-    /// Outside git: every file at the first scan, so later appearances and
-    /// disappearances count as creations and deletions.
-    pub baseline: Option<HashSet<String>>,
     /// Documents changed since a batch carrying them was last published: every
     /// batch includes them, so a change is answered even when its own batch is
     /// superseded by a newer one.
     pub pending: HashSet<Uri>,
-    /// In git: files whose change is to be read again, gathered over a batch of
-    /// file events and read at the next analysis (see `recheck`).
-    pub recheck: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,33 +121,18 @@ impl Session {
     pub fn add_root(&mut self, root: Root) -> PathBuf {
         let key = root.dir.clone();
         if !self.roots.contains_key(&key) {
-            let (mut snapshot, errors) = Snapshot::load(root.clone());
+            let (mut ws, errors) = Workspace::load(root.clone());
             for e in errors {
                 tracing::warn!("{}: cannot read {}: {}", root.dir.display(), e.path, e.message);
             }
             // Open buffers of the root's files win over the disk.
             for doc in self.docs.values() {
                 if let Some(rel) = root.relative(&doc.path) {
-                    snapshot.set(&rel, Some(doc.text.clone()));
+                    ws.set(&rel, Some(doc.text.clone()));
                 }
             }
             tracing::info!("factory root {}", root.dir.display());
-            self.roots.insert(
-                key.clone(),
-                RootState {
-                    fs: CachedFs::new(&root.dir),
-                    root,
-                    snapshot,
-                    disk_changes: BTreeMap::new(),
-                    git: None,
-                    published: HashSet::new(),
-                    scanned: false,
-                    last: None,
-                    baseline: None,
-                    pending: HashSet::new(),
-                    recheck: Vec::new(),
-                },
-            );
+            self.roots.insert(key.clone(), RootState { ws, published: HashSet::new(), pending: HashSet::new() });
         }
         key
     }
@@ -286,13 +220,8 @@ impl Session {
     fn sync_root_file(&mut self, path: &Path, text: Option<Arc<str>>) -> Option<PathBuf> {
         let Some(key) = self.root_for(path) else { return Some(path.to_path_buf()) };
         let state = self.roots.get_mut(&key)?;
-        if let Some(rel) = state.root.relative(path) {
-            let before = run_facts(&state.snapshot);
-            state.snapshot.set(&rel, text);
-            if run_facts(&state.snapshot) != before {
-                // A run began or ended, or the base moved: the disk picture must be read again.
-                state.scanned = false;
-            }
+        if let Some(rel) = state.ws.root.relative(path) {
+            state.ws.set(&rel, text);
         }
         Some(key)
     }
@@ -302,99 +231,36 @@ impl Session {
     /// A file changed on disk (created, changed or deleted). Updates only what it touches.
     pub fn file_changed(&mut self, path: &Path) -> Option<PathBuf> {
         let read = read_abs(path);
-        let unreadable = read.as_ref().err().cloned();
-        let disk = read.ok().flatten();
+        let disk = read.clone().ok().flatten();
         for doc in self.docs.values_mut().filter(|d| d.path == path) {
             doc.disk = disk.clone();
         }
         let open = self.docs.values().any(|d| d.path == path);
         let key = self.roots.keys().filter(|k| path.starts_with(k)).max_by_key(|k| k.as_os_str().len()).cloned()?;
-        let state = self.roots.get_mut(&key)?;
-        state.fs.clear();
-        let rel = state.root.relative(path)?;
-        if rel.is_empty() {
-            // The root folder itself (created, moved, touched): read everything again.
-            state.scanned = false;
-            return Some(key);
-        }
-        if !open && state.root.kind_of(&rel) != FileKind::Other {
-            let before = run_facts(&state.snapshot);
-            match &unreadable {
-                Some(message) => state.snapshot.set_unreadable(&rel, message),
-                None => {
-                    state.snapshot.set(&rel, disk.clone());
-                }
-            }
-            if run_facts(&state.snapshot) != before {
-                state.scanned = false;
-            }
-        }
-        if rel == ".gitignore" || rel.ends_with("/.gitignore") {
-            // What git ignores changed: every untracked path may have changed.
-            state.scanned = false;
-        }
-        if rel == ".git" || rel.starts_with(".git/") {
-            // HEAD moved (a commit, a checkout): the base changed for every path.
-            if rel == ".git/HEAD" || rel.starts_with(".git/refs/") {
-                state.scanned = false;
-            }
-            return Some(key);
-        }
-        if state.scanned && state.snapshot.run_is_active() && !root::is_control(&rel) {
-            let since = state.snapshot.stage_start_time().map(str::to_string);
-            let is_dir = path.is_dir();
-            let prefix = format!("{rel}/");
-            let had_children =
-                state.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
-            if is_dir || had_children {
-                state.disk_changes.retain(|k, _| !k.starts_with(&prefix));
-                for c in changes::changes_under(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
-                    state.disk_changes.insert(c.path.clone(), c);
-                }
-            } else if state.git.is_some() {
-                state.recheck.push(rel);
-            } else {
-                let change = changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel)
-                    .or_else(|| changes::against_baseline(state.baseline.as_ref()?, &rel, path));
-                match change {
-                    Some(c) => state.disk_changes.insert(rel, c),
-                    None => state.disk_changes.remove(&rel),
-                };
-            }
-        }
+        self.roots.get_mut(&key)?.ws.file_changed(path, &read, open);
         Some(key)
     }
 
     /// Marks every root for a full changed-path scan.
     pub fn rescan_all(&mut self) {
         for state in self.roots.values_mut() {
-            state.scanned = false;
+            state.ws.mark_unscanned();
         }
     }
 
     /// Roots whose changed paths must be read again from scratch.
     pub fn unscanned_roots(&self) -> Vec<PathBuf> {
-        self.roots.iter().filter(|(_, s)| !s.scanned).map(|(k, _)| k.clone()).collect()
+        self.roots.iter().filter(|(_, s)| s.ws.needs_scan()).map(|(k, _)| k.clone()).collect()
     }
 
     /// A full scan's inputs: the snapshot to read facts from.
     pub fn scan_input(&self, key: &Path) -> Option<Snapshot> {
-        self.roots.get(key).map(|s| s.snapshot.clone())
+        self.roots.get(key).map(|s| s.ws.snapshot.clone())
     }
 
-    pub fn scan_done(
-        &mut self,
-        key: &Path,
-        changes: Vec<Change>,
-        git: Option<GitFacts>,
-        baseline: Option<HashSet<String>>,
-    ) {
+    pub fn scan_done(&mut self, key: &Path, scan: Scan) {
         if let Some(state) = self.roots.get_mut(key) {
-            state.baseline = baseline;
-            state.disk_changes = changes.into_iter().map(|c| (c.path.clone(), c)).collect();
-            state.git = git;
-            state.scanned = true;
-            state.fs.clear();
+            state.ws.scan_done(scan);
         }
     }
 
@@ -408,33 +274,18 @@ impl Session {
         let Some(state) = self.roots.get_mut(key) else {
             return self.analyze_loose(key, generation);
         };
-        recheck(state);
-        // Buffers that differ from the disk are changes too, and win over the disk's view.
-        let mut all: BTreeMap<String, Change> = state.disk_changes.clone();
+        let mut buffers = Vec::new();
         let mut other_yaml = Vec::new();
         for doc in self.docs.values() {
-            let Some(rel) = state.root.relative(&doc.path) else { continue };
-            if state.root.kind_of(&rel) == FileKind::OtherYaml {
+            let Some(rel) = state.ws.root.relative(&doc.path) else { continue };
+            if state.ws.root.kind_of(&rel) == FileKind::OtherYaml {
                 other_yaml.push((rel.clone(), doc));
             }
-            if root::is_control(&rel) || !doc.is_dirty() {
-                continue;
-            }
-            if let Some(mut c) = Change::of_buffer(rel.clone(), doc.disk.as_deref(), &doc.text) {
-                // A file that is new against the git base stays a creation while edited.
-                if let Some(disk) = all.get(&rel) {
-                    c.op = disk.op;
-                }
-                all.insert(rel, c);
+            if doc.is_dirty() {
+                buffers.push(Buffer { rel, disk: doc.disk.as_deref(), text: &doc.text });
             }
         }
-        let changes: Vec<Change> = all.into_values().collect();
-        let ta = std::time::Instant::now();
-        let analysis =
-            state.snapshot.analyze_since(state.last.take(), &state.fs, &changes, state.git.as_ref(), &self.overrides);
-        tracing::debug!("engine: {:?} (reused: {})", ta.elapsed(), analysis.reused);
-        let mut findings = analysis.findings.clone();
-        state.last = Some(analysis);
+        let mut findings = state.ws.analyze(&buffers, &self.overrides);
         // Open YAML buffers the root does not model: syntax only (`analyze` applied
         // the overrides to its own findings already). Rare: only then are the
         // findings copied, to keep each file's together.
@@ -466,7 +317,7 @@ impl Session {
             let end = at + findings[at..].iter().take_while(|f| f.is_in(&shared)).count();
             let span = at..end;
             at = end;
-            let abs = state.root.absolute(rel);
+            let abs = state.ws.root.absolute(rel);
             let (uri, version, text, index) = match by_uri.get(&abs) {
                 Some(uri) => {
                     let doc = &self.docs[*uri];
@@ -474,11 +325,7 @@ impl Session {
                 }
                 None => {
                     let Some(uri) = proto::uri_of(&abs) else { continue };
-                    let text = state
-                        .snapshot
-                        .text(rel)
-                        .or_else(|| read_text(&state.root.dir, rel).ok().flatten())
-                        .unwrap_or_else(|| Arc::from(""));
+                    let text = state.ws.text(rel).unwrap_or_else(|| Arc::from(""));
                     let index = Arc::new(LineIndex::new(&text));
                     (uri, None, text, index)
                 }
@@ -547,49 +394,8 @@ impl Session {
     }
 }
 
-/// Reads again the changes of the files `file_changed` gathered (in git). Asking
-/// git about one file costs two processes (a few milliseconds); 100,000 files
-/// written at once (a generator, an archive unpacked) would take minutes that way,
-/// so past a few dozen the root is marked for one full scan, which `rescan` runs
-/// off the session's lock right after the events' analysis.
-fn recheck(state: &mut RootState) {
-    const MANY: usize = 64;
-    let mut rels = std::mem::take(&mut state.recheck);
-    if rels.is_empty() || !state.scanned {
-        return; // a full scan is coming anyway
-    }
-    rels.sort_unstable();
-    rels.dedup();
-    if rels.len() > MANY {
-        tracing::info!(
-            "{} files changed at once in {}: one scan of the root instead of a git call each",
-            rels.len(),
-            state.root.dir.display()
-        );
-        state.scanned = false;
-        return;
-    }
-    let since = state.snapshot.stage_start_time().map(str::to_string);
-    for rel in rels {
-        match changes::status_of(&state.root, state.git.as_ref(), since.as_deref(), &rel) {
-            Some(c) => state.disk_changes.insert(rel, c),
-            None => state.disk_changes.remove(&rel),
-        };
-    }
-}
-
 /// Reads a file by its absolute path (`read_text` joins a root and a relative path).
 fn read_abs(path: &Path) -> Result<Option<Arc<str>>, String> {
     let (dir, name) = (path.parent().unwrap_or(Path::new("/")), path.file_name().unwrap_or_default());
     read_text(dir, &name.to_string_lossy())
-}
-
-/// What decides the disk picture: whether a run is active, its stage, and the base.
-fn run_facts(s: &Snapshot) -> (bool, Option<String>, Option<String>, Option<String>) {
-    (
-        s.run_is_active(),
-        s.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone()),
-        s.scope_base().map(str::to_string),
-        s.stage_start_time().map(str::to_string),
-    )
 }

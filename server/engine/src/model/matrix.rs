@@ -6,7 +6,7 @@
 //! its trimmed cell, markup (`**`) included; a path is its code span, backticks
 //! included (a path written without backticks: its trimmed text).
 
-use super::{Loaded, Spanned};
+use super::{IdIndex, Loaded, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::pattern;
 use tollgate_text::TextRange;
@@ -14,6 +14,8 @@ use tollgate_text::TextRange;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matrix {
     pub rows: Vec<MatrixRow>,
+    /// The first row of each stage id.
+    ids: IdIndex,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,8 +31,13 @@ pub struct MatrixRow {
 }
 
 impl Matrix {
+    pub fn new(rows: Vec<MatrixRow>) -> Self {
+        let ids = IdIndex::build(rows.iter().map(|r| Some(r.stage.value.as_str())));
+        Matrix { rows, ids }
+    }
+
     pub fn row(&self, stage: &str) -> Option<&MatrixRow> {
-        self.rows.iter().find(|r| r.stage.value == stage)
+        self.ids.get(stage).map(|i| &self.rows[i])
     }
 
     pub fn stage_ids(&self) -> impl Iterator<Item = &str> {
@@ -243,7 +250,7 @@ fn parse(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Matrix> {
             line: *line,
         });
     }
-    Some(Matrix { rows })
+    Some(Matrix::new(rows))
 }
 
 /// `**code**`, `__code__`, `*code*`, `` `code` `` -> `code`.

@@ -31,6 +31,29 @@ impl<T> Spanned<T> {
     }
 }
 
+/// Where each id first appears in a list (stages, matrix rows), so that a look-up
+/// by id is a hash probe: the checks look up every stage or row by id, and a scan
+/// each time made them quadratic at thousands of stages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdIndex(std::collections::HashMap<String, usize>);
+
+impl IdIndex {
+    /// The first position of each id (a later duplicate is not indexed).
+    pub fn build<'a>(ids: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for (i, id) in ids.into_iter().enumerate() {
+            if let Some(id) = id {
+                map.entry(id.to_string()).or_insert(i);
+            }
+        }
+        IdIndex(map)
+    }
+
+    pub fn get(&self, id: &str) -> Option<usize> {
+        self.0.get(id).copied()
+    }
+}
+
 /// One loaded file: its text, its model and its own findings.
 #[derive(Debug)]
 pub struct Loaded<T> {

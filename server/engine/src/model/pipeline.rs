@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::schema::{first_key, head, item_range, line_of, Reader};
-use super::{Loaded, Spanned};
+use super::{IdIndex, Loaded, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
 use tollgate_text::TextRange;
 use tollgate_yaml::{Limits, Node, NodeKind};
@@ -16,6 +16,8 @@ pub struct Pipeline {
     pub max_attempts: u32,
     pub max_attempts_range: Option<TextRange>,
     pub stages: Vec<Stage>,
+    /// The first stage of each id: kept by `reindex` whenever stages change.
+    ids: IdIndex,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,12 +55,26 @@ pub struct Permissions {
 }
 
 impl Pipeline {
-    pub fn stage(&self, id: &str) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.id.as_ref().is_some_and(|i| i.value == id))
+    /// A pipeline of these stages, with the default `max_attempts`.
+    pub fn new(stages: Vec<Stage>) -> Self {
+        let mut p =
+            Pipeline { max_attempts: DEFAULT_MAX_ATTEMPTS, max_attempts_range: None, stages, ids: IdIndex::default() };
+        p.reindex();
+        p
     }
 
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.stage_index(id).map(|i| &self.stages[i])
+    }
+
+    /// The first stage with this id.
     pub fn stage_index(&self, id: &str) -> Option<usize> {
-        self.stages.iter().position(|s| s.id.as_ref().is_some_and(|i| i.value == id))
+        self.ids.get(id)
+    }
+
+    /// Rebuilds the id index after `stages` changed.
+    pub fn reindex(&mut self) {
+        self.ids = IdIndex::build(self.stages.iter().map(|s| s.id.as_ref().map(|i| i.value.as_str())));
     }
 
     pub fn stage_ids(&self) -> impl Iterator<Item = &str> {
@@ -112,7 +128,7 @@ struct ItemRead<'n> {
 
 fn read_pipeline<'n>(r: &mut Reader, root: &'n Node, items: &mut Vec<ItemRead<'n>>) -> Pipeline {
     r.unknown_keys(root, TOP_KEYS, "the top level of `pipeline.yaml`");
-    let mut p = Pipeline { max_attempts: DEFAULT_MAX_ATTEMPTS, max_attempts_range: None, stages: Vec::new() };
+    let mut p = Pipeline::new(Vec::new());
     if let Some(v) = root.get("version") {
         if v.as_scalar().is_none() {
             r.push(
@@ -157,6 +173,7 @@ fn read_pipeline<'n>(r: &mut Reader, root: &'n Node, items: &mut Vec<ItemRead<'n
             );
         }
     }
+    p.reindex();
     p
 }
 
@@ -486,6 +503,9 @@ pub fn apply(plan: Plan, loaded: &mut Loaded<Pipeline>, layout: &mut Layout, new
         let j = layout.items[..i].iter().filter(|it| it.is_stage).count();
         if let Some(stage) = plan.stage {
             let old = std::mem::replace(&mut p.stages[j], stage);
+            if old.id.as_ref().map(|i| &i.value) != p.stages[j].id.as_ref().map(|i| &i.value) {
+                p.reindex();
+            }
             edit = Some(StageEdit { stage: j, old, start, old_end, delta });
         }
         for s in &mut p.stages[j + 1..] {

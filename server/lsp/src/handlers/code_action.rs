@@ -21,7 +21,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         let Some(super::Doc { key, rel, text, index }) = super::locate(s, &uri) else { return out };
         let enc = s.encoding;
         let Some(state) = s.roots.get(&key) else { return out };
-        let root = state.root.clone();
+        let root = state.ws.root.clone();
         let files = BufferFiles::new(s, &root);
         let findings = state.last.as_ref().map(|a| a.findings.clone()).unwrap_or_default();
         let paused = state.snapshot.state().and_then(|st| st.status()) == Some(RunStatus::Paused);
@@ -73,9 +73,9 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                         }));
                     }
                     Fix::GrantWrite { stage, path } => {
-                        let Some(g) = grant_write(&state.snapshot, stage, path) else { continue };
+                        let Some(g) = grant_write(&state.ws.snapshot, stage, path) else { continue };
                         let Some(target) = proto::uri_of(&root.dir.join(&g.file)) else { continue };
-                        let t = state.snapshot.text(&g.file).unwrap_or_else(|| std::sync::Arc::from(""));
+                        let t = state.ws.snapshot.text(&g.file).unwrap_or_else(|| std::sync::Arc::from(""));
                         let i = tollgate_engine::LineIndex::new(&t);
                         out.push(CodeActionOrCommand::CodeAction(CodeAction {
                             title: g.title,
@@ -124,7 +124,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         // On a stage's id in pipeline.yaml: whatever the state allows.
         if root.kind_of(&rel) == FileKind::Pipeline {
             let at = proto::offset(&text, &index, p.range.start, enc);
-            let stage = state.snapshot.pipeline().and_then(|pl| {
+            let stage = state.ws.snapshot.pipeline().and_then(|pl| {
                 pl.stages
                     .iter()
                     .filter_map(|st| st.id.as_ref())

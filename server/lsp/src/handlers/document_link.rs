@@ -10,7 +10,7 @@ pub fn document_link(server: &Server, p: DocumentLinkParams) -> Result<Option<Ve
     let uri = p.text_document.uri;
     let links = server.with_session(|s| {
         let doc = super::locate(s, &uri)?;
-        let root = s.roots.get(&doc.key)?.root.clone();
+        let root = s.roots.get(&doc.key)?.ws.root.clone();
         if doc.rel != root.layout.error_log {
             return None;
         }

@@ -31,16 +31,17 @@ pub(crate) fn locate(s: &mut Session, uri: &Uri) -> Option<Doc> {
     let path = proto::path_of(uri)?;
     let key = s.root_for(&path)?;
     let state = s.roots.get(&key)?;
-    let rel = state.root.relative(&path)?;
+    let rel = state.ws.root.relative(&path)?;
     let (text, index) = match s.docs.get(uri) {
         Some(d) => (d.text.clone(), d.index.clone()),
         None => {
             // Not open: the root's copy, else the disk (code actions on a file the
             // editor has not opened, e.g. from the Problems list); a deleted file is empty.
             let t = state
+                .ws
                 .snapshot
                 .text(&rel)
-                .or_else(|| tollgate_engine::analysis::read_text(&state.root.dir, &rel).ok().flatten())
+                .or_else(|| tollgate_engine::analysis::read_text(&state.ws.root.dir, &rel).ok().flatten())
                 .unwrap_or_else(|| Arc::from(""));
             let i = Arc::new(LineIndex::new(&t));
             (t, i)

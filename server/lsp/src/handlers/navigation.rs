@@ -18,7 +18,7 @@ pub fn hover(server: &Server, p: HoverParams) -> Result<Option<Hover>> {
         let doc = locate(s, &uri)?;
         let enc = s.encoding;
         let at = proto::offset(&doc.text, &doc.index, pos, enc);
-        let h = ide::hover(&s.roots.get(&doc.key)?.snapshot, &doc.rel, at)?;
+        let h = ide::hover(&s.roots.get(&doc.key)?.ws.snapshot, &doc.rel, at)?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
             range: Some(proto::range(&doc.text, &doc.index, h.range, enc)),
@@ -34,14 +34,14 @@ pub fn definition(server: &Server, p: GotoDefinitionParams) -> Result<Option<Got
         let enc = s.encoding;
         let at = proto::offset(&doc.text, &doc.index, pos, enc);
         let state = s.roots.get(&doc.key)?;
-        let targets = ide::definition(&state.snapshot, &doc.rel, at);
+        let targets = ide::definition(&state.ws.snapshot, &doc.rel, at);
         let locations: Vec<Location> = targets
             .into_iter()
             .filter_map(|t| {
-                let uri = proto::uri_of(&state.root.absolute(&t.path))?;
+                let uri = proto::uri_of(&state.ws.root.absolute(&t.path))?;
                 let text = match s.docs.get(&uri) {
                     Some(d) => d.text.clone(),
-                    None => state.snapshot.text(&t.path).unwrap_or_else(|| Arc::from("")),
+                    None => state.ws.snapshot.text(&t.path).unwrap_or_else(|| Arc::from("")),
                 };
                 let index = LineIndex::new(&text);
                 Some(Location { uri, range: proto::range(&text, &index, t.range, enc) })
@@ -56,7 +56,7 @@ pub fn document_symbol(server: &Server, p: DocumentSymbolParams) -> Result<Optio
     server.with_session(|s| {
         let doc = locate(s, &uri)?;
         let enc = s.encoding;
-        let symbols = ide::symbols(&s.roots.get(&doc.key)?.snapshot, &doc.rel);
+        let symbols = ide::symbols(&s.roots.get(&doc.key)?.ws.snapshot, &doc.rel);
         let convert = |sym: &ide::Symbol| to_symbol(sym, &doc, enc);
         Some(DocumentSymbolResponse::Nested(symbols.iter().map(convert).collect()))
     })
@@ -90,7 +90,7 @@ pub fn completion(server: &Server, p: CompletionParams) -> Result<Option<Complet
         let doc = locate(s, &uri)?;
         let enc = s.encoding;
         let at = proto::offset(&doc.text, &doc.index, pos, enc);
-        let items = ide::completion(&s.roots.get(&doc.key)?.snapshot, &doc.rel, &doc.text, at);
+        let items = ide::completion(&s.roots.get(&doc.key)?.ws.snapshot, &doc.rel, &doc.text, at);
         let items: Vec<CompletionItem> = items
             .into_iter()
             .enumerate()

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tollgate_engine::changes;
+use tollgate_engine::workspace;
 use tower_lsp_server::ls_types::*;
 
 use crate::{proto, Server};
@@ -34,31 +34,9 @@ pub async fn rescan(server: &Server) {
         session.unscanned_roots().into_iter().filter_map(|k| session.scan_input(&k).map(|s| (k, s))).collect()
     };
     for (key, snapshot) in todo {
-        let result = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let (changes, git) = snapshot.gather_changes();
-            tracing::info!(
-                "changed-path scan of {}: {} paths in {:?}",
-                snapshot.root.dir.display(),
-                changes.len(),
-                started.elapsed()
-            );
-            // Only files untouched since the stage started are what was there before
-            // it: removing one the run wrote (a quarantine, say) deletes nothing. (Birth
-            // times are not on every file system, so a creation may read as a change.)
-            let baseline = (git.is_none() && snapshot.run_is_active()).then(|| {
-                let mut files = changes::listing(&snapshot.root);
-                for c in &changes {
-                    files.remove(&c.path);
-                }
-                files
-            });
-            (changes, git, baseline)
-        })
-        .await;
-        let Ok((changes, git, baseline)) = result else { continue };
+        let Ok(scan) = tokio::task::spawn_blocking(move || workspace::scan(&snapshot)).await else { continue };
         let batch = server.with_session(|s| {
-            s.scan_done(&key, changes, git, baseline);
+            s.scan_done(&key, scan);
             s.analyze(&key, None)
         });
         if let Ok(batch) = batch {

@@ -23,8 +23,8 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         let Some(state) = s.roots.get(&key) else { return out };
         let root = state.ws.root.clone();
         let files = BufferFiles::new(s, &root);
-        let findings = state.last.as_ref().map(|a| a.findings.clone()).unwrap_or_default();
-        let paused = state.snapshot.state().and_then(|st| st.status()) == Some(RunStatus::Paused);
+        let findings = state.ws.last_findings().unwrap_or_default();
+        let paused = state.ws.snapshot.state().and_then(|st| st.status()) == Some(RunStatus::Paused);
         let mut seen = Vec::new();
         let mut recovery_action = |request: Request, diags: Vec<Diagnostic>, out: &mut Vec<CodeActionOrCommand>| {
             if seen.contains(&request) {
@@ -132,7 +132,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     .map(|id| id.value.clone())
             });
             if let Some(stage) = stage {
-                let current = state.snapshot.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone());
+                let current = state.ws.snapshot.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone());
                 let is_current = current.as_deref() == Some(stage.as_str());
                 let mut reqs = vec![
                     Request::ReturnToBuild { stage: stage.clone() },

@@ -71,11 +71,9 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
 
 /// Every finding of the root on disk, with the default severities (what `tollgate check` reports).
 fn fresh_findings(root: Root) -> std::result::Result<Vec<tollgate_engine::Finding>, String> {
-    let (snapshot, errors) = tollgate_engine::analysis::Snapshot::load(root);
+    let (ws, errors) = tollgate_engine::workspace::Workspace::load_scanned(root);
     if let Some(e) = errors.first() {
         return Err(format!("{} cannot be read: {}", e.path, e.message));
     }
-    let (changes, git) = snapshot.gather_changes();
-    let fs = tollgate_engine::fs_view::DiskFs::new(&snapshot.root.dir);
-    Ok(snapshot.analyze(&fs, &changes, git.as_ref(), &Default::default()))
+    Ok(ws.into_findings(&Default::default()).1)
 }

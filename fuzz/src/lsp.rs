@@ -65,8 +65,16 @@ const FILES: &[&str] = &[
     "日本/😀.yaml",
 ];
 
-const COMMANDS: &[&str] =
-    &["tollgate.expandScope", "tollgate.returnToBuild", "tollgate.archiveAttempt", "tollgate.quarantine", "nope"];
+const COMMANDS: &[&str] = &[
+    "tollgate.expandScope",
+    "tollgate.returnToBuild",
+    "tollgate.archiveAttempt",
+    "tollgate.quarantine",
+    "tollgate.gate",
+    "tollgate.rollback",
+    "tollgate.resume",
+    "nope",
+];
 
 const METHODS: &[&str] = &[
     "textDocument/codeAction",
@@ -239,7 +247,7 @@ async fn session(root: &std::path::Path, input: &mut Input<'_>) {
                     _ => Value::Null,
                 };
                 let args = json!([{"root": root_arg, "path": input.string(), "stage": input.string(),
-                                   "ops": [input.string()], "reason": input.string()}]);
+                                   "ops": [input.string()], "reason": input.string(), "to": input.string()}]);
                 Request::build("workspace/executeCommand")
                     .id(id())
                     .params(json!({"command": command, "arguments": args}))

@@ -402,6 +402,12 @@ async function runRecoveryCommand(command: RecoveryCommand, args: unknown[]): Pr
     if (!stage) return undefined;
     arg.stage = stage;
   }
+  if (command === 'tollgate.rollback' && !('to' in arg)) {
+    // From the palette: which checkpoint (a code action carries its own `to`).
+    const to = await pickRollbackTarget(root);
+    if (to === undefined) return undefined;
+    if (to) arg.to = to;
+  }
   if (missing.path) {
     const p = await askPath(root, command);
     if (!p) return undefined;
@@ -418,7 +424,10 @@ async function runRecoveryCommand(command: RecoveryCommand, args: unknown[]): Pr
   }
   try {
     const result = await c.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
-    const text = typeof result === 'string' ? result : (result as { message?: unknown } | null)?.message;
+    const r = result as { message?: unknown; done?: unknown } | null;
+    // The failure policy's commands say what they decided (the gate: pass, retry or pause).
+    const policy = command === 'tollgate.gate' || command === 'tollgate.rollback' || command === 'tollgate.resume';
+    const text = typeof result === 'string' ? result : (r?.message ?? (policy ? r?.done : undefined));
     if (typeof text === 'string' && text.trim()) void vscode.window.showInformationMessage(`Tollgate: ${text}`);
     if (command === 'tollgate.quarantine' && typeof arg.path === 'string') await closeMovedFile(root, arg.path);
     return result;
@@ -510,6 +519,25 @@ async function pickStage(root: string, command: RecoveryCommand): Promise<string
     { title, placeHolder: command === 'tollgate.returnToBuild' ? 'Stage to re-open for another attempt' : 'Stage whose attempt to archive' },
   );
   return pick?.label;
+}
+
+/** '' for the latest checkpoint, a stage id, or undefined when the pick was dismissed. */
+async function pickRollbackTarget(root: string): Promise<string | undefined> {
+  let ids: string[] = [];
+  try {
+    ids = stageIds(fs.readFileSync(pipelineFile(root), 'utf8'));
+  } catch (e) {
+    log(`reading the pipeline of ${root}: ${errorText(e)}`);
+  }
+  const items = [
+    { label: 'Latest checkpoint', description: 'lastCheckpoint in state.json', to: '' },
+    ...ids.map(id => ({ label: id, description: undefined as string | undefined, to: id })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Tollgate: ${COMMAND_TITLES['tollgate.rollback']}`,
+    placeHolder: 'Re-execute from which stage? Its outputs and later ones are archived, never deleted',
+  });
+  return pick?.to;
 }
 
 async function askPath(root: string, command: RecoveryCommand): Promise<string | undefined> {

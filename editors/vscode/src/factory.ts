@@ -91,7 +91,15 @@ function cleanScalar(raw: string): string {
   return v;
 }
 
-export const RECOVERY_COMMANDS = ['tollgate.expandScope', 'tollgate.returnToBuild', 'tollgate.archiveAttempt', 'tollgate.quarantine'] as const;
+export const RECOVERY_COMMANDS = [
+  'tollgate.expandScope',
+  'tollgate.returnToBuild',
+  'tollgate.archiveAttempt',
+  'tollgate.quarantine',
+  'tollgate.gate',
+  'tollgate.rollback',
+  'tollgate.resume',
+] as const;
 export type RecoveryCommand = (typeof RECOVERY_COMMANDS)[number];
 
 export const COMMAND_TITLES: Record<RecoveryCommand, string> = {
@@ -99,6 +107,9 @@ export const COMMAND_TITLES: Record<RecoveryCommand, string> = {
   'tollgate.returnToBuild': 'Return to Build',
   'tollgate.archiveAttempt': 'Archive Attempt',
   'tollgate.quarantine': 'Quarantine File',
+  'tollgate.gate': 'Gate the Current Stage',
+  'tollgate.rollback': 'Roll Back to a Checkpoint',
+  'tollgate.resume': 'Resume the Paused Run',
 };
 
 export function isRecoveryCommand(c: string): c is RecoveryCommand {

@@ -64,6 +64,11 @@ test('what the palette must ask for each recovery command', () => {
     { root: false, stage: false, path: false },
   );
   assert.deepEqual(argumentObject(['x']), {});
+  // the failure policy's commands need only the root (gate: the current stage; rollback: asked apart)
+  for (const c of ['tollgate.gate', 'tollgate.rollback', 'tollgate.resume']) {
+    assert.ok(isRecoveryCommand(c), c);
+    assert.deepEqual(missingArguments(c as 'tollgate.gate', argumentObject([])), { root: true, stage: false, path: false });
+  }
 });
 
 test('paths typed by the user become root-relative', () => {

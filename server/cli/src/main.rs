@@ -1,6 +1,7 @@
 //! `tollgate`: one binary, three faces (SPEC section 1).
 
 mod check;
+mod gate;
 mod output;
 mod recover;
 mod status;
@@ -27,6 +28,8 @@ enum Command {
     Status(status::Args),
     /// Carry out a recovery step, as the editor's code actions do.
     Recover(recover::Args),
+    /// The stage's exit gate: record the checkpoint, or retry, pause or roll back by the failure policy.
+    Gate(gate::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,5 +101,6 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Status(args) => status::run(args),
         Command::Recover(args) => recover::run(args),
+        Command::Gate(args) => gate::run(args),
     }
 }

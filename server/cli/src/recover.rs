@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use tollgate_engine::model::scope::Op;
+use tollgate_engine::policy;
 use tollgate_engine::recovery::{self, DiskFiles, Env, Plan, Refusal, ScopeRequest};
 
 #[derive(clap::Args)]
@@ -53,6 +54,14 @@ enum Action {
         #[arg(long, value_name = "ID")]
         stage: Option<String>,
     },
+    /// Re-execute from a checkpoint: archive the outputs of that stage and later ones, reset the run.
+    Rollback {
+        /// The stage to re-execute from (default: the latest checkpoint).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+    },
+    /// Go on with a paused run in the same attempt (refused while a person's blocker remains).
+    Resume,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -73,6 +82,15 @@ pub fn run(args: Args) -> ExitCode {
         Action::ReturnToBuild { stage } => recovery::plan_return_to_build(&env, stage),
         Action::ArchiveAttempt { stage } => recovery::plan_archive_attempt(&env, stage),
         Action::Quarantine { path, stage } => recovery::plan_quarantine(&env, path, stage.as_deref()),
+        Action::Rollback { to } => policy::plan_rollback(&env, to.as_deref()),
+        Action::Resume => {
+            // Resume asks the run's findings: a person's blocker still in place refuses it.
+            let findings = match crate::analyze_dir(Some(root.dir.clone()), &Default::default()) {
+                Ok((_, findings)) => findings,
+                Err(code) => return code,
+            };
+            policy::plan_resume(&env, &findings)
+        }
     };
     let plan = match planned {
         Ok(p) => p,

@@ -8,8 +8,15 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::{Enc, Project, TestServer};
 
-const COMMANDS: [&str; 4] =
-    ["tollgate.expandScope", "tollgate.returnToBuild", "tollgate.archiveAttempt", "tollgate.quarantine"];
+const COMMANDS: [&str; 7] = [
+    "tollgate.expandScope",
+    "tollgate.returnToBuild",
+    "tollgate.archiveAttempt",
+    "tollgate.quarantine",
+    "tollgate.gate",
+    "tollgate.rollback",
+    "tollgate.resume",
+];
 
 #[test]
 fn initialize_announces_sync_commands_and_code_actions() {

@@ -487,7 +487,8 @@ or sets it aside (`tollgate recover archive-attempt --stage code`)";
     );
     assert!(run.stdout.ends_with(&format!("\nnext:      {decide}\n")), "{}", run.stdout);
 
-    // Paused, the run already waits for a person: no retry-limit, only the failure.
+    // Paused, the run already waits for a person: no retry-limit, only the failure;
+    // the next step says so and names return-to-build (SPEC 9).
     let p = project(
         true,
         Some(&state(
@@ -500,7 +501,14 @@ or sets it aside (`tollgate recover archive-attempt --stage code`)";
     let codes: Vec<&str> = v["blockers"].as_array().unwrap().iter().map(|b| b["code"].as_str().unwrap()).collect();
     assert_eq!(
         (code, codes, &v["next"]),
-        (1, vec!["stage-failed"], &json!("tollgate recover return-to-build --stage code"))
+        (
+            1,
+            vec!["stage-failed"],
+            &json!(
+                "the run waits for a person: `tollgate recover return-to-build --stage code` opens a new attempt \
+                 (or `tollgate recover resume` goes on in the same one)"
+            )
+        )
     );
 }
 

@@ -11,8 +11,10 @@ pub mod ide;
 pub mod model;
 pub mod pattern;
 pub mod permissions;
+pub mod policy;
 pub mod recovery;
 pub mod root;
+pub mod status;
 pub mod suggest;
 pub mod workspace;
 

@@ -218,6 +218,12 @@ impl Workspace {
         findings
     }
 
+    /// The latest analysis's findings (None before the first): what the code
+    /// actions of the failure policy are planned from.
+    pub fn last_findings(&self) -> Option<Arc<Vec<Finding>>> {
+        self.last.as_ref().map(|a| a.findings.clone())
+    }
+
     /// One analysis for a one-shot command, which has no next one to start from.
     pub fn into_findings(mut self, overrides: &SeverityOverrides) -> (Snapshot, Vec<Finding>) {
         let findings = self.analyze(&[], overrides);

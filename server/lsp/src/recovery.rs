@@ -9,8 +9,10 @@ use std::time::SystemTime;
 use serde_json::{json, Value};
 use tollgate_engine::diagnostic::Fix;
 use tollgate_engine::model::scope::Op;
+use tollgate_engine::policy;
 use tollgate_engine::recovery::{self, Env, Files, Plan, Refusal, ScopeRequest, Step};
 use tollgate_engine::root::Root;
+use tollgate_engine::Finding;
 use tollgate_engine::{LineIndex, PositionEncoding, TextRange};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
@@ -48,13 +50,32 @@ impl Files for BufferFiles {
     }
 }
 
-/// A recovery request, as the four commands take it.
+/// A recovery request, as the commands take it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    ExpandScope { path: String, ops: Vec<Op>, reason: Option<String> },
-    ReturnToBuild { stage: String },
-    ArchiveAttempt { stage: String },
-    Quarantine { path: String, stage: Option<String> },
+    ExpandScope {
+        path: String,
+        ops: Vec<Op>,
+        reason: Option<String>,
+    },
+    ReturnToBuild {
+        stage: String,
+    },
+    ArchiveAttempt {
+        stage: String,
+    },
+    Quarantine {
+        path: String,
+        stage: Option<String>,
+    },
+    /// The failure policy (SPEC 9); `stage` None: the current stage.
+    Gate {
+        stage: Option<String>,
+    },
+    Rollback {
+        to: Option<String>,
+    },
+    Resume,
 }
 
 /// The problem with a command's arguments (answered as `InvalidParams`).
@@ -95,6 +116,9 @@ pub fn parse(command: &str, args: &[Value]) -> Result<(PathBuf, Request), BadArg
         "tollgate.quarantine" => {
             Request::Quarantine { path: field(obj, "path", command)?.to_string(), stage: opt("stage") }
         }
+        "tollgate.gate" => Request::Gate { stage: opt("stage") },
+        "tollgate.rollback" => Request::Rollback { to: opt("to") },
+        "tollgate.resume" => Request::Resume,
         _ => return Err(BadArgs(format!("unknown command `{command}`"))),
     };
     Ok((root, request))
@@ -111,7 +135,8 @@ impl Request {
         })
     }
 
-    pub fn plan(&self, root: &Root, files: &dyn Files) -> Result<Plan, Refusal> {
+    /// `findings`: the root's latest analysis (the gate and resume ask it which blockers stand).
+    pub fn plan(&self, root: &Root, files: &dyn Files, findings: &[Finding]) -> Result<Plan, Refusal> {
         let env = Env { root, files, now: SystemTime::now() };
         match self {
             Request::ExpandScope { path, ops, reason } => {
@@ -120,6 +145,9 @@ impl Request {
             Request::ReturnToBuild { stage } => recovery::plan_return_to_build(&env, stage),
             Request::ArchiveAttempt { stage } => recovery::plan_archive_attempt(&env, stage),
             Request::Quarantine { path, stage } => recovery::plan_quarantine(&env, path, stage.as_deref()),
+            Request::Gate { stage } => policy::plan_gate(&env, stage.as_deref(), findings).map(|g| g.plan),
+            Request::Rollback { to } => policy::plan_rollback(&env, to.as_deref()),
+            Request::Resume => policy::plan_resume(&env, findings),
         }
     }
 
@@ -135,6 +163,10 @@ impl Request {
             }),
             Request::ReturnToBuild { stage } | Request::ArchiveAttempt { stage } => json!({"stage": stage}),
             Request::Quarantine { path, stage } => json!({"path": path, "stage": stage}),
+            // The gate's title is its decision: the command refuses if the decision changed.
+            Request::Gate { stage } => json!({"stage": stage, "title": plan.title}),
+            Request::Rollback { to } => json!({"to": to}),
+            Request::Resume => json!({}),
         };
         v["root"] = json!(root.display().to_string());
         v["expect"] = json!(expect);
@@ -142,8 +174,16 @@ impl Request {
     }
 }
 
-/// Refuses when a file the caller saw (`expect` in the arguments) differs now.
+/// Refuses when a file the caller saw (`expect` in the arguments) differs now,
+/// or when the gate would now decide otherwise than its `title` said.
 pub fn check_expectations(args: &[Value], plan: &Plan) -> Result<(), Refusal> {
+    let title = args.first().and_then(|a| a.get("title")).and_then(Value::as_str);
+    if let Some(t) = title.filter(|t| *t != plan.title) {
+        return Err(Refusal(format!(
+            "the decision changed since it was offered (\"{t}\"); now: \"{}\"; nothing was done, look again",
+            plan.title
+        )));
+    }
     let Some(list) = args.first().and_then(|a| a.get("expect")).and_then(Value::as_array) else { return Ok(()) };
     for item in list {
         let path = item.get("path").and_then(Value::as_str).unwrap_or_default();

@@ -140,7 +140,7 @@ end)
 -- 5 ---------------------------------------------------------------------------------------------
 test(':Tollgate completion: subcommands, stage ids, paths', function()
   local subs = vim.fn.getcompletion('Tollgate ', 'cmdline')
-  for _, s in ipairs({ 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine' }) do
+  for _, s in ipairs({ 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine', 'gate', 'rollback', 'resume' }) do
     assert(vim.tbl_contains(subs, s), 'missing subcommand ' .. s .. ' in ' .. vim.inspect(subs))
   end
   local stages = vim.fn.getcompletion('Tollgate return-to-build ', 'cmdline')
@@ -150,6 +150,8 @@ test(':Tollgate completion: subcommands, stage ids, paths', function()
   )
   local c = vim.fn.getcompletion('Tollgate archive-attempt c', 'cmdline')
   assert(vim.deep_equal(c, { 'code' }), 'archive-attempt c -> ' .. vim.inspect(c))
+  c = vim.fn.getcompletion('Tollgate rollback t', 'cmdline')
+  assert(vim.deep_equal(c, { 'tech' }), 'rollback t -> ' .. vim.inspect(c))
   local paths = vim.fn.getcompletion('Tollgate quarantine artifacts/p', 'cmdline')
   assert(vim.tbl_contains(paths, 'artifacts/prd/'), 'paths: ' .. vim.inspect(paths))
   local files = vim.fn.getcompletion('Tollgate expand-scope artifacts/prd/s', 'cmdline')
@@ -332,6 +334,43 @@ test(':Tollgate quarantine artifacts/prd/sneaky.md moves it under artifacts/_unt
       vim.inspect(msgs)
     )
   )
+end)
+
+-- 9b --------------------------------------------------------------------------------------------
+test(':Tollgate resume goes on in the same attempt; :Tollgate gate then pauses and moves the attempt', function()
+  local before = #notes
+  local st
+  vim.cmd('Tollgate resume')
+  local ok = vim.wait(TIMEOUT, function()
+    st = read_json(proj .. '/.factory/state.json') or {}
+    return st.status == 'running' or errored_since(before)
+  end, 50)
+  assert(ok and st.status == 'running', 'resume: state.json status=' .. tostring(st.status))
+  -- artifacts/client/ does not exist and this is the last attempt: the gate pauses, moving the attempt.
+  before = #notes
+  vim.cmd('Tollgate gate')
+  local moved
+  ok = vim.wait(TIMEOUT, function()
+    st = read_json(proj .. '/.factory/state.json') or {}
+    moved = vim.fn.glob(proj .. '/artifacts/_failed/code/attempt-*/backend/NOTES')
+    return (st.status == 'paused' and moved ~= '') or errored_since(before)
+  end, 50)
+  assert(
+    ok and st.status == 'paused' and moved ~= '',
+    'gate: status=' .. tostring(st.status) .. ', archived NOTES=' .. tostring(moved)
+  )
+  assert(vim.uv.fs_stat(proj .. '/artifacts/backend/NOTES') == nil, 'NOTES still in place')
+  assert(vim.tbl_contains(st.failedStages or {}, 'code'), 'failedStages: ' .. vim.inspect(st.failedStages))
+  -- The decision is notified when the server answers (after the edit it sent was applied).
+  local function said()
+    for i = before + 1, #notes do
+      if notes[i].msg:find('tollgate.gate: Gate of stage `code`: fail, pause for a person', 1, true) then
+        return true
+      end
+    end
+    return false
+  end
+  assert(vim.wait(TIMEOUT, said, 50), 'no notification of the decision')
 end)
 
 -- 10 --------------------------------------------------------------------------------------------

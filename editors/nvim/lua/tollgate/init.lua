@@ -11,7 +11,8 @@ local uv = vim.uv or vim.loop
 M.NAME = 'tollgate'
 
 --- Subcommands of :Tollgate (in completion order).
-M.SUBCOMMANDS = { 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine', 'restart' }
+M.SUBCOMMANDS =
+  { 'status', 'expand-scope', 'return-to-build', 'archive-attempt', 'quarantine', 'gate', 'rollback', 'resume', 'restart' }
 
 --- LSP command ids (SPEC section 5), by :Tollgate subcommand.
 M.LSP_COMMANDS = {
@@ -19,6 +20,9 @@ M.LSP_COMMANDS = {
   ['return-to-build'] = 'tollgate.returnToBuild',
   ['archive-attempt'] = 'tollgate.archiveAttempt',
   ['quarantine'] = 'tollgate.quarantine',
+  ['gate'] = 'tollgate.gate',
+  ['rollback'] = 'tollgate.rollback',
+  ['resume'] = 'tollgate.resume',
 }
 
 local SEVERITY_LEVELS = { error = true, warning = true, information = true, hint = true, off = true }
@@ -554,7 +558,7 @@ function M.execute(command, args, cb)
         notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
       else
         local msg = type(result) == 'string' and result
-          or (type(result) == 'table' and (result.message or result.summary))
+          or (type(result) == 'table' and (result.message or result.summary or result.done))
           or 'done'
         notify(command .. ': ' .. msg, vim.log.levels.INFO)
       end
@@ -767,6 +771,18 @@ handlers['quarantine'] = function(root, args)
   end
 end
 
+-- The failure policy (SPEC 9). :Tollgate gate [STAGE] (default: the current stage),
+-- :Tollgate rollback [STAGE] (default: the latest checkpoint), :Tollgate resume.
+handlers['gate'] = function(root, args)
+  M.execute(M.LSP_COMMANDS['gate'], { root = root, stage = args[1] })
+end
+handlers['rollback'] = function(root, args)
+  M.execute(M.LSP_COMMANDS['rollback'], { root = root, to = args[1] })
+end
+handlers['resume'] = function(root, _)
+  M.execute(M.LSP_COMMANDS['resume'], { root = root })
+end
+
 --- Entry point of :Tollgate (also usable from Lua: require('tollgate').command({'status'})).
 ---@param fargs string[]
 function M.command(fargs)
@@ -833,7 +849,7 @@ function M.complete(arglead, cmdline, _)
   end
   local sub = words[2]
   local root = M.current_root()
-  if sub == 'return-to-build' or sub == 'archive-attempt' then
+  if sub == 'return-to-build' or sub == 'archive-attempt' or sub == 'gate' or sub == 'rollback' then
     return n == 2 and filter(M.stage_ids(root), arglead) or {}
   elseif sub == 'quarantine' then
     if n == 2 then
@@ -855,7 +871,7 @@ local function define_command()
   end, {
     nargs = '*',
     complete = M.complete,
-    desc = 'tollgate: status | expand-scope | return-to-build | archive-attempt | quarantine | restart',
+    desc = 'tollgate: status | expand-scope | return-to-build | archive-attempt | quarantine | gate | rollback | resume | restart',
   })
 end
 M._define_command = define_command

@@ -11,7 +11,7 @@ use super::project::{criteria, load_pipeline, outputs, stage, StateDoc};
 use super::time::rfc3339;
 
 /// Never archived as part of an output: the archives themselves.
-const KEEP_OUT: &[&str] = &["artifacts/_failed", "artifacts/_untrusted"];
+pub(crate) const KEEP_OUT: &[&str] = &["artifacts/_failed", "artifacts/_untrusted"];
 
 pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> {
     let mut reads = Vec::new();
@@ -186,7 +186,7 @@ pub(crate) fn check_dir_chain(canon: &Path, rel: &str) -> Result<(), Refusal> {
 }
 
 /// One above the highest `attempt-K` folder in `dir` (1 when there is none).
-fn next_attempt(dir: &Path) -> u32 {
+pub(crate) fn next_attempt(dir: &Path) -> u32 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 1 };
     entries
         .filter_map(|e| e.ok())
@@ -198,7 +198,7 @@ fn next_attempt(dir: &Path) -> u32 {
 }
 
 /// Moves `rel` to `dest` whole, unless it is (copy) or holds (recurse) a path to keep in place.
-fn plan_tree(
+pub(crate) fn plan_tree(
     canon: &Path,
     rel: &str,
     dest: &str,

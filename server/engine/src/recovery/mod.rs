@@ -6,16 +6,16 @@
 //! `apply_fs_ops` + the caller's own text edits (the server, via `workspace/applyEdit`).
 
 mod apply;
-mod archive;
+pub(crate) mod archive;
 pub mod error_log;
 mod expand_scope;
 mod fs_ops;
 mod grant_write;
-mod json;
-mod paths;
-mod plan;
-mod project;
-mod quarantine;
+pub(crate) mod json;
+pub(crate) mod paths;
+pub(crate) mod plan;
+pub(crate) mod project;
+pub(crate) mod quarantine;
 mod return_to_build;
 pub mod time;
 

@@ -15,6 +15,9 @@ pub enum ActionKind {
     ReturnToBuild,
     ArchiveAttempt,
     Quarantine,
+    Gate,
+    Rollback,
+    Resume,
 }
 
 impl ActionKind {
@@ -25,6 +28,9 @@ impl ActionKind {
             ActionKind::ReturnToBuild => "tollgate.returnToBuild",
             ActionKind::ArchiveAttempt => "tollgate.archiveAttempt",
             ActionKind::Quarantine => "tollgate.quarantine",
+            ActionKind::Gate => "tollgate.gate",
+            ActionKind::Rollback => "tollgate.rollback",
+            ActionKind::Resume => "tollgate.resume",
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `textDocument/codeAction`: the repairs riding in each diagnostic's `data`,
-//! plus Return to Build / Archive attempt on a stage's `id` in pipeline.yaml.
+//! plus Return to Build / Archive attempt on a stage's `id` in pipeline.yaml,
+//! and the failure policy (gate, rollback, resume) there and on the blockers it answers.
 //! Recovery actions are planned here, so their titles say exactly what will
 //! happen; they run through `workspace/executeCommand`.
 
 use tollgate_engine::analysis::FileKind;
 use tollgate_engine::diagnostic::{Data, Fix};
+use tollgate_engine::model::state::RunStatus;
 use tollgate_engine::recovery::grant_write;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -21,13 +23,15 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         let Some(state) = s.roots.get(&key) else { return out };
         let root = state.ws.root.clone();
         let files = BufferFiles::new(s, &root);
+        let findings = state.ws.last_findings().unwrap_or_default();
+        let paused = state.ws.snapshot.state().and_then(|st| st.status()) == Some(RunStatus::Paused);
         let mut seen = Vec::new();
         let mut recovery_action = |request: Request, diags: Vec<Diagnostic>, out: &mut Vec<CodeActionOrCommand>| {
             if seen.contains(&request) {
                 return;
             }
             seen.push(request.clone());
-            let action = match request.plan(&root, &files) {
+            let action = match request.plan(&root, &files, &findings) {
                 Ok(plan) => CodeAction {
                     title: plan.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),
@@ -50,6 +54,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
             out.push(CodeActionOrCommand::CodeAction(action));
         };
 
+        let mut policy: Vec<(Request, Vec<Diagnostic>)> = Vec::new();
         for diag in &p.context.diagnostics {
             if diag.source.as_deref() != Some("tollgate") {
                 continue;
@@ -87,6 +92,33 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     }
                 }
             }
+            // The failure policy's commands, on the blockers they answer: the gate
+            // quarantines the stage's writes and retries or pauses; a failed or
+            // paused stage rolls back to its checkpoint or (paused) resumes.
+            let code = diag.code.as_ref().map(|c| match c {
+                NumberOrString::String(s) => s.as_str(),
+                NumberOrString::Number(_) => "",
+            });
+            let answers: &[Request] = match code {
+                Some("unauthorized-write" | "out-of-scope" | "stage-summary") => &[Request::Gate { stage: None }],
+                Some("stage-failed" | "retry-limit" | "missing-output") => {
+                    &[Request::Resume, Request::Rollback { to: None }]
+                }
+                _ => &[],
+            };
+            for req in answers {
+                match policy.iter_mut().find(|(r, _)| r == req) {
+                    Some((_, diags)) => diags.push(diag.clone()),
+                    None => policy.push((req.clone(), vec![diag.clone()])),
+                }
+            }
+        }
+        // Each planned once, on every blocker it answers. Resume is shown greyed with
+        // the blockers a person must clear; the others only when they can run.
+        for (req, diags) in policy {
+            if req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused) {
+                recovery_action(req, diags, &mut out);
+            }
         }
 
         // On a stage's id in pipeline.yaml: whatever the state allows.
@@ -100,8 +132,21 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     .map(|id| id.value.clone())
             });
             if let Some(stage) = stage {
-                for req in [Request::ReturnToBuild { stage: stage.clone() }, Request::ArchiveAttempt { stage }] {
-                    if req.plan(&root, &files).is_ok() {
+                let current = state.ws.snapshot.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone());
+                let is_current = current.as_deref() == Some(stage.as_str());
+                let mut reqs = vec![
+                    Request::ReturnToBuild { stage: stage.clone() },
+                    Request::ArchiveAttempt { stage: stage.clone() },
+                    Request::Rollback { to: Some(stage.clone()) },
+                ];
+                if is_current {
+                    // The same request as on the stage's findings, so it is offered once.
+                    reqs.insert(2, Request::Gate { stage: None });
+                    reqs.push(Request::Resume);
+                }
+                for req in reqs {
+                    let show = req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused);
+                    if show {
                         recovery_action(req, Vec::new(), &mut out);
                     }
                 }
@@ -118,5 +163,14 @@ fn refusal_title(r: &Request) -> String {
         Request::ReturnToBuild { stage } => format!("Return to Build: re-open stage `{stage}`"),
         Request::ArchiveAttempt { stage } => format!("Archive the attempt of stage `{stage}`"),
         Request::Quarantine { path, .. } => format!("Quarantine `{path}`"),
+        Request::Gate { stage } => match stage {
+            Some(s) => format!("Gate of stage `{s}`"),
+            None => "Gate of the current stage".to_string(),
+        },
+        Request::Rollback { to } => match to {
+            Some(s) => format!("Roll back to `{s}`"),
+            None => "Roll back to the latest checkpoint".to_string(),
+        },
+        Request::Resume => "Resume the paused run".to_string(),
     }
 }

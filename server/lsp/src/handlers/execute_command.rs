@@ -1,4 +1,4 @@
-//! `workspace/executeCommand`: the four recovery commands. Plan, check that the
+//! `workspace/executeCommand`: the recovery commands and the failure policy's. Plan, check that the
 //! files are as the caller saw them, move files on disk, then change text files
 //! through `workspace/applyEdit` (undoing the moves if the client refuses).
 
@@ -20,7 +20,19 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
     let root = Root::at(&root_dir)
         .ok_or_else(|| Error::invalid_params(format!("{}: not a factory root", root_dir.display())))?;
     let (files, enc) = server.with_session(|s| (BufferFiles::new(s, &root), s.encoding))?;
-    let plan = request.plan(&root, &files).map_err(|r| failed(r.0))?;
+    // The gate and resume judge the disk as it is now, as `tollgate gate` does: the
+    // server's last analysis may not have seen a move that just happened.
+    let needs = matches!(request, recovery::Request::Gate { .. } | recovery::Request::Resume);
+    let findings = if needs {
+        let r = root.clone();
+        tokio::task::spawn_blocking(move || fresh_findings(r))
+            .await
+            .map_err(|e| failed(format!("the check before the command failed: {e}")))?
+            .map_err(failed)?
+    } else {
+        Vec::new()
+    };
+    let plan = request.plan(&root, &files, &findings).map_err(|r| failed(r.0))?;
     check_expectations(&p.arguments, &plan).map_err(|r| failed(r.0))?;
 
     let done = begin_apply(&root.dir, &plan, &files).map_err(|f| failed(f.message))?;
@@ -55,4 +67,13 @@ pub async fn execute_command(server: &Server, p: ExecuteCommandParams) -> Result
         .collect();
     super::watched_files::paths_changed(server, touched).await;
     Ok(Some(json!({"done": plan.title, "description": plan.description})))
+}
+
+/// Every finding of the root on disk, with the default severities (what `tollgate check` reports).
+fn fresh_findings(root: Root) -> std::result::Result<Vec<tollgate_engine::Finding>, String> {
+    let (ws, errors) = tollgate_engine::workspace::Workspace::load_scanned(root);
+    if let Some(e) = errors.first() {
+        return Err(format!("{} cannot be read: {}", e.path, e.message));
+    }
+    Ok(ws.into_findings(&Default::default()).1)
 }

@@ -6,8 +6,15 @@ use tower_lsp_server::ls_types::*;
 use crate::session::DiagnosticMode;
 use crate::{proto, Server};
 
-pub const COMMANDS: &[&str] =
-    &["tollgate.expandScope", "tollgate.returnToBuild", "tollgate.archiveAttempt", "tollgate.quarantine"];
+pub const COMMANDS: &[&str] = &[
+    "tollgate.expandScope",
+    "tollgate.returnToBuild",
+    "tollgate.archiveAttempt",
+    "tollgate.quarantine",
+    "tollgate.gate",
+    "tollgate.rollback",
+    "tollgate.resume",
+];
 
 pub fn initialize(server: &Server, params: InitializeParams) -> Result<InitializeResult> {
     let encoding = proto::negotiate_encoding(&params.capabilities);

@@ -13,6 +13,7 @@ pub mod pattern;
 pub mod permissions;
 pub mod recovery;
 pub mod root;
+pub mod status;
 pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, Finding, Severity};

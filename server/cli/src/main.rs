@@ -2,6 +2,7 @@
 
 mod check;
 mod output;
+mod picture;
 mod recover;
 mod status;
 

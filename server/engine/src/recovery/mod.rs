@@ -12,7 +12,7 @@ mod expand_scope;
 mod fs_ops;
 mod grant_write;
 mod json;
-mod paths;
+pub(crate) mod paths;
 mod plan;
 mod project;
 mod quarantine;

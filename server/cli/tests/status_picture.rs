@@ -1,0 +1,196 @@
+//! `tollgate status --format mermaid|html` (SPEC section 10) on the real AI App
+//! Factory pipeline and matrix with an active run of `code` at its second
+//! attempt, the first attempt archived, a quarantined file and a fresh
+//! unauthorized write; then bad input: stages the pipeline lacks, no run
+//! state, 5,000 stages.
+
+mod common;
+use common::{copy_dir, fixtures, git_commit, write};
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+const STATE: &str = r#"{
+  "version": 1,
+  "status": "running",
+  "currentStage": "code",
+  "completedStages": ["bootstrap", "prd", "ui", "tech"],
+  "failedStages": [],
+  "stageHistory": [
+    {"stageId": "bootstrap", "status": "completed", "attempts": 1},
+    {"stageId": "prd", "status": "completed", "attempts": 1},
+    {"stageId": "ui", "status": "completed", "attempts": 1},
+    {"stageId": "tech", "status": "completed", "attempts": 1},
+    {"stageId": "code", "status": "running", "attempts": 2}
+  ]
+}
+"#;
+
+/// The published pipeline and matrix, the example's agent files, inputs and
+/// artifacts, and `state` as the run; committed, then the archive, the
+/// quarantine and the stray write land as an agent's later work.
+fn project(state: Option<&str>) -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    copy_dir(&fixtures().join("agent-app-factory"), &root);
+    for sub in ["agents", "artifacts", "input"] {
+        copy_dir(&fixtures().join("example").join(sub), &root.join(sub));
+    }
+    if let Some(state) = state {
+        write(&root, ".factory/state.json", state);
+    }
+    git_commit(&root);
+    write(&root, "artifacts/_failed/code/attempt-1/backend/src/app.ts", "export const v = 1;\n");
+    write(&root, "artifacts/_failed/code/attempt-1/client/src/App.tsx", "export {};\n");
+    write(&root, "artifacts/_untrusted/code/prd/notes.md", "moved here\n");
+    write(&root, "artifacts/prd/sneaky.md", "not yours\n");
+    Project { _dir: dir, root }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn status(root: &Path, format: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["status", "--format", format])
+        .current_dir(root)
+        .output()
+        .expect("tollgate runs");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+const CLASSDEFS: &str = "  classDef done fill:#dcfce7,stroke:#15803d,color:#14532d
+  classDef current fill:#dbeafe,stroke:#1d4ed8,stroke-width:3px,color:#1e3a8a
+  classDef failed fill:#fee2e2,stroke:#b91c1c,stroke-width:2px,color:#7f1d1d
+  classDef notreached fill:#f3f4f6,stroke:#9ca3af,stroke-dasharray:4 3,color:#374151
+  classDef archived fill:#fef3c7,stroke:#b45309,color:#78350f
+  classDef quarantined fill:#fae8ff,stroke:#a21caf,color:#701a75
+";
+
+#[test]
+fn mermaid_draws_every_stage_in_order_with_state_attempts_blockers_and_archives() {
+    let p = project(Some(STATE));
+    let run = status(&p.root, "mermaid");
+    let expected = format!(
+        "\
+flowchart TD
+  s0[\"<b>bootstrap</b><br/>done · attempt 1 of 2\"]:::done
+  s1[\"<b>prd</b><br/>done · attempt 1 of 2\"]:::done
+  s2[\"<b>ui</b><br/>done · attempt 1 of 2\"]:::done
+  s3[\"<b>tech</b><br/>done · attempt 1 of 2\"]:::done
+  s4[\"<b>code</b><br/>current: running · attempt 2 of 2<br/>1 open blocker<br/>unauthorized-write: artifacts/prd/sneaky.md\"]:::current
+  s4x0[(\"<b>attempt 1 archived</b><br/>artifacts/_failed/code/attempt-1/<br/>backend/src/app.ts<br/>client/src/App.tsx\")]:::archived
+  s4x1[(\"<b>quarantined</b><br/>artifacts/_untrusted/code/<br/>prd/notes.md\")]:::quarantined
+  s5[\"<b>validation</b><br/>not reached<br/>2 open blockers<br/>output-outside-permissions: artifacts/backend/<br/>output-outside-permissions: artifacts/client/\"]:::notreached
+  s6[\"<b>preview</b><br/>not reached<br/>2 open blockers<br/>output-outside-permissions: artifacts/backend/<br/>output-outside-permissions: artifacts/client/\"]:::notreached
+  s0 --> s1
+  s1 --> s2
+  s2 --> s3
+  s3 --> s4
+  s4 --> s5
+  s5 --> s6
+  s4 -.- s4x0
+  s4 -.- s4x1
+{CLASSDEFS}"
+    );
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (1, expected.as_str(), ""));
+}
+
+/// Every `src`, `href` and `@import`/`url(` of a page, to prove none leaves it.
+fn remote_references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lower = html.to_lowercase();
+    for key in ["src=", "href=", "@import", "url(", "<script", "<link", "<iframe", "<object", "<embed"] {
+        let mut at = 0;
+        while let Some(i) = lower[at..].find(key) {
+            let start = at + i;
+            let rest = &lower[start + key.len()..];
+            let value = rest.trim_start_matches(['"', '\'']);
+            // `url(#arrow)` and `href="#…"` stay inside the page.
+            if !value.starts_with('#') {
+                found.push(html[start..(start + 60).min(html.len())].to_string());
+            }
+            at = start + key.len();
+        }
+    }
+    found
+}
+
+#[test]
+fn html_is_one_self_contained_page_with_every_stage_and_blocker() {
+    let p = project(Some(STATE));
+    let run = status(&p.root, "html");
+    assert_eq!((run.code, run.stderr.as_str()), (1, ""));
+    let h = &run.stdout;
+    assert!(h.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"), "{}", &h[..80]);
+    assert!(h.ends_with("</body>\n</html>\n"));
+    assert_eq!(remote_references(h), Vec::<String>::new());
+    assert_eq!(h.matches("<svg ").count(), 1, "one inline SVG");
+    assert!(h.contains("@media (prefers-color-scheme: dark)"));
+    // Every stage: a node in the graph with its state's class, and a row in the table.
+    for (id, class) in [
+        ("bootstrap", "done"),
+        ("prd", "done"),
+        ("ui", "done"),
+        ("tech", "done"),
+        ("code", "current"),
+        ("validation", "notreached"),
+        ("preview", "notreached"),
+    ] {
+        assert_eq!(h.matches(&format!("<g class=\"{class}\" id=\"stage-{id}\">")).count(), 1, "{id}");
+        assert_eq!(h.matches(&format!("<td><code>{id}</code></td><td class=\"state {class}\">")).count(), 1, "{id}");
+    }
+    assert!(h.contains(">current: running · attempt 2 of 2</text>"));
+    // Every blocker with class, subject, return point and next step.
+    assert_eq!(h.matches("<tr><td>policy</td>").count(), 5);
+    assert!(h.contains(
+        "<tr><td>policy</td><td><code>unauthorized-write</code></td><td class=\"path\">artifacts/prd/sneaky.md</td>\
+         <td class=\"path\">artifacts/prd/sneaky.md:1</td><td>user</td>\
+         <td><code>tollgate recover quarantine --path artifacts/prd/sneaky.md --stage code</code>"
+    ));
+    assert_eq!(
+        h.matches("<td><code>a person grants stage `validation` write access to `artifacts/backend/`</code>").count(),
+        1
+    );
+    // The archived attempt, each file with where it lives now; the quarantine.
+    assert!(h.contains("<h3>code · attempt 1 <span class=\"path\">artifacts/_failed/code/attempt-1/</span></h3>"));
+    assert!(h.contains(
+        "<li class=\"path\">artifacts/_failed/code/attempt-1/backend/src/app.ts <small>(now artifacts/backend/src/app.ts)</small></li>"
+    ));
+    assert!(h.contains("<g class=\"archived\"><title>attempt 1 archived"));
+    assert!(h.contains("<g class=\"quarantined\"><title>quarantined"));
+}
+
+#[test]
+fn labels_are_escaped_in_both_pictures() {
+    // A stage id with quotes, brackets, `#`, `<`, `&` and CJK (the state names it; the pipeline lacks it).
+    let tricky = r#"阶段 "x" [a](b) #1 <i>&amp; `t`"#;
+    let state = format!(
+        r#"{{"status": "running", "currentStage": {}, "completedStages": ["bootstrap"]}}"#,
+        serde_json::to_string(tricky).unwrap()
+    );
+    let p = project(Some(&state));
+    // (The blocker's subject is the text at fault in state.json, its JSON escapes included.)
+    let m = status(&p.root, "mermaid").stdout;
+    let line = m.lines().find(|l| l.contains("阶段")).expect("a node for the stage");
+    assert_eq!(
+        line,
+        "  s7[\"<b>阶段 #34;x#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;</b><br/>current: running<br/>not in the pipeline<br/>1 open blocker<br/>state-unknown-stage: 阶段 #92;#34;x#92;#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;\"]:::current"
+    );
+    let h = status(&p.root, "html").stdout;
+    assert!(h.contains("<code>阶段 &quot;x&quot; [a](b) #1 &lt;i&gt;&amp;amp; `t`</code> (not in the pipeline)"));
+    assert!(!h.contains("<i>&amp;"), "no markup from a stage id");
+}

@@ -194,3 +194,62 @@ fn labels_are_escaped_in_both_pictures() {
     assert!(h.contains("<code>阶段 &quot;x&quot; [a](b) #1 &lt;i&gt;&amp;amp; `t`</code> (not in the pipeline)"));
     assert!(!h.contains("<i>&amp;"), "no markup from a stage id");
 }
+
+#[test]
+fn no_run_state_draws_every_stage_not_reached() {
+    let p = project(None);
+    let m = status(&p.root, "mermaid");
+    assert_eq!(m.stderr, "");
+    let nodes: Vec<&str> = m.stdout.lines().filter(|l| l.contains("[\"<b>")).collect();
+    assert_eq!(nodes.len(), 7, "{}", m.stdout);
+    assert!(nodes.iter().all(|l| l.ends_with(":::notreached") && l.contains("<br/>not reached")), "{nodes:?}");
+    // The archive on disk still hangs off its stage.
+    assert!(m.stdout.contains("  s4 -.- s4x0\n"));
+    let h = status(&p.root, "html");
+    assert_eq!(h.stderr, "");
+    assert_eq!(h.stdout.matches("<td class=\"state notreached\">not reached</td>").count(), 7);
+}
+
+#[test]
+fn five_thousand_stages_stay_readable_and_quick() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let mut pipeline = String::from("version: 1\npipeline:\n  name: big\n  max_attempts: 3\nstages:\n");
+    for i in 0..5000 {
+        pipeline.push_str(&format!("  - id: s{i}\n    agent: agents/a.md\n    outputs: []\n"));
+    }
+    write(&root, "pipeline.yaml", &pipeline);
+    write(&root, "agents/a.md", "# agent\n");
+    let completed: Vec<String> = (0..2500).map(|i| format!("\"s{i}\"")).collect();
+    write(
+        &root,
+        ".factory/state.json",
+        format!(
+            r#"{{"status": "running", "currentStage": "s2500", "completedStages": [{}], "stageHistory": [{{"stageId": "s2500", "attempts": 2}}]}}"#,
+            completed.join(", ")
+        ),
+    );
+    git_commit(&root);
+    write(&root, "artifacts/_failed/s2500/attempt-1/x.md", "old\n");
+    let t = Instant::now();
+    let h = status(&root, "html");
+    let took = t.elapsed();
+    assert_eq!((h.code, h.stderr.as_str()), (0, ""));
+    // A debug build on a loaded machine; the release figure is in the README.
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    // The graph: first, "… 2,498 more", last of each plain run, and the current stage.
+    let nodes = h.stdout.matches("<g class=\"").count();
+    assert_eq!(nodes, 8, "2 runs of 3 nodes, the current stage and its archive");
+    assert!(h.stdout.contains(">… 2498 more stages, done</text>"));
+    assert!(h.stdout.contains(">… 2497 more stages, not reached</text>"));
+    assert!(h.stdout.contains("<g class=\"current\" id=\"stage-s2500\">"));
+    // The table still has every stage, in order.
+    for i in [0, 1, 2499, 2500, 2501, 4999] {
+        assert_eq!(h.stdout.matches(&format!("<td>{}</td><td><code>s{i}</code></td>", i + 1)).count(), 1, "s{i}");
+    }
+    assert_eq!(h.stdout.matches("<tr><td>").count(), 5000);
+    // Mermaid collapses the same way (Mermaid's own limit is 50,000 characters of text).
+    let m = status(&root, "mermaid").stdout;
+    assert!(m.len() < 50_000, "{}", m.len());
+    assert!(m.contains("  s1[\"… 2498 more stages, done<br/>s1 … s2498\"]:::done\n"), "{m}");
+}

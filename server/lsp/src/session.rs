@@ -97,6 +97,8 @@ pub struct Session {
     generation: u64,
     /// Loose documents (outside any root) that had diagnostics.
     loose_published: HashSet<Uri>,
+    /// The `tollgate/status` object last sent per root the client asked about.
+    pub status_sent: HashMap<PathBuf, serde_json::Value>,
 }
 
 /// Diagnostics to publish: each URI with the document version they were computed for.
@@ -150,6 +152,7 @@ impl Default for Session {
             latest: HashMap::new(),
             generation: 0,
             loose_published: HashSet::new(),
+            status_sent: HashMap::new(),
         }
     }
 }

@@ -237,12 +237,19 @@ fn five_thousand_stages_stay_readable_and_quick() {
     assert_eq!((h.code, h.stderr.as_str()), (0, ""));
     // A debug build on a loaded machine; the release figure is in the README.
     assert!(took < Duration::from_secs(10), "{took:?}");
-    // The graph: first, "… 2,498 more", last of each plain run, and the current stage.
+    // The graph: over 200 stages, the current stage with two on each side, its
+    // archive, and each run between as first, "… N more", last.
     let nodes = h.stdout.matches("<g class=\"").count();
-    assert_eq!(nodes, 8, "2 runs of 3 nodes, the current stage and its archive");
-    assert!(h.stdout.contains(">… 2498 more stages, done</text>"));
-    assert!(h.stdout.contains(">… 2497 more stages, not reached</text>"));
+    assert_eq!(nodes, 12, "s0 … s2497, s2498-s2502, the archive, s2503 … s4999");
+    assert!(h.stdout.contains(">… 2496 more stages, done</text>"));
+    assert!(h.stdout.contains(">… 2495 more stages, not reached</text>"));
     assert!(h.stdout.contains("<g class=\"current\" id=\"stage-s2500\">"));
+    for id in ["s0", "s2497", "s2498", "s2502", "s2503", "s4999"] {
+        assert_eq!(h.stdout.matches(&format!(" id=\"stage-{id}\">")).count(), 1, "{id}");
+    }
+    // The current stage in the header links to its node.
+    assert!(h.stdout.contains("<dt>stage</dt><dd><a href=\"#stage-s2500\">s2500</a> (attempt 2 of 3)</dd>"));
+    assert_eq!(remote_references(&h.stdout), Vec::<String>::new());
     // The table still has every stage, in order.
     for i in [0, 1, 2499, 2500, 2501, 4999] {
         assert_eq!(h.stdout.matches(&format!("<td>{}</td><td><code>s{i}</code></td>", i + 1)).count(), 1, "s{i}");
@@ -251,5 +258,17 @@ fn five_thousand_stages_stay_readable_and_quick() {
     // Mermaid collapses the same way (Mermaid's own limit is 50,000 characters of text).
     let m = status(&root, "mermaid").stdout;
     assert!(m.len() < 50_000, "{}", m.len());
-    assert!(m.contains("  s1[\"… 2498 more stages, done<br/>s1 … s2498\"]:::done\n"), "{m}");
+    assert!(m.contains("  s1[\"… 2496 more stages, done<br/>s1 … s2496\"]:::done\n"), "{m}");
+
+    // Every stage blocked (its agent file gone): the runs still fold, counting their blockers,
+    // and the blockers table lists all 5,000.
+    std::fs::remove_file(root.join("agents/a.md")).unwrap();
+    let t = Instant::now();
+    let h = status(&root, "html");
+    let took = t.elapsed();
+    assert_eq!((h.code, h.stderr.as_str()), (1, ""));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(h.stdout.matches("<g class=\"").count(), 12);
+    assert!(h.stdout.contains(">… 2496 more stages, done · 2496 with blockers</text>"));
+    assert_eq!(h.stdout.matches("<tr><td>definition</td><td><code>agent-not-found</code>").count(), 5000);
 }

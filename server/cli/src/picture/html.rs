@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use tollgate_engine::status::{Report, StageState};
 
-use super::{class, collapsed_lines, rows, sides, stage_lines, state_text, Row, Side};
+use super::{class, collapsed, rows, sides, stage_lines, state_text, Row, Side};
 
 const MARGIN: usize = 24;
 const STAGE_W: usize = 380;
@@ -34,6 +34,7 @@ const STYLE: &str = r#"
   --archived-bg: #78350f; --archived-st: #fbbf24; --quarantined-bg: #701a75; --quarantined-st: #e879f9; } }
 body { background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; }
 h1 { font-size: 20px; margin: 0 0 8px; } h2 { font-size: 16px; margin: 24px 0 8px; }
+a { color: var(--current-st); }
 code, .path { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; }
 dl.run { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dl.run dt { color: var(--muted); } dl.run dd { margin: 0; }
@@ -64,6 +65,13 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(h, "<h1>tollgate status</h1>");
     let or = |v: Option<&str>| v.map(e).unwrap_or_else(|| "-".to_string());
+    // The current stage links to its node (an in-page anchor): 5,000 stages stay navigable.
+    let stage_link = match report.stage.as_deref() {
+        Some(id) if report.stages.iter().any(|s| s.id == id) => {
+            format!("<a href=\"#stage-{}\">{}</a>", e_attr(id), e(id))
+        }
+        other => or(other),
+    };
     let attempts = report.attempts.map(|a| format!(" (attempt {a} of {})", report.max_attempts)).unwrap_or_default();
     let _ = writeln!(
         h,
@@ -72,7 +80,7 @@ pub fn render(report: &Report) -> String {
          <dt>next</dt><dd><code>{}</code></dd></dl>",
         e(&report.root),
         or(report.pipeline.as_deref()),
-        or(report.stage.as_deref()),
+        stage_link,
         or(report.status),
         report.blockers.len(),
         e(report.next.as_deref().unwrap_or("nothing blocks the run")),
@@ -104,9 +112,9 @@ fn svg(h: &mut String, report: &Report) {
                 Row::Stage(s) => {
                     (class(s.state), s.id.clone(), stage_lines(report, s), sides(s), s.in_pipeline, Some(s.id.clone()))
                 }
-                Row::Collapsed { count, state, first, last } => {
-                    let (a, b) = collapsed_lines(*count, *state, first, last);
-                    (class(*state), a, vec![b], Vec::new(), true, None)
+                Row::Collapsed(run) => {
+                    let (cls, a, b) = collapsed(run);
+                    (cls, a, vec![b], Vec::new(), true, None)
                 }
             };
         let stage_h = PAD * 2 + LINE_H * (1 + lines.len());

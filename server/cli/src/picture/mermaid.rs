@@ -5,7 +5,7 @@
 
 use tollgate_engine::status::Report;
 
-use super::{class, collapsed_lines, rows, sides, stage_lines, Row};
+use super::{class, collapsed, rows, sides, stage_lines, Row};
 
 const CLASSES: &str = "  classDef done fill:#dcfce7,stroke:#15803d,color:#14532d
   classDef current fill:#dbeafe,stroke:#1d4ed8,stroke-width:3px,color:#1e3a8a
@@ -46,9 +46,9 @@ pub fn render(report: &Report) -> String {
                     continue;
                 }
             }
-            Row::Collapsed { count, state, first, last } => {
-                let (a, b) = collapsed_lines(*count, *state, first, last);
-                nodes.push_str(&format!("  {id}[\"{}<br/>{}\"]:::{}\n", escape(&a), escape(&b), class(*state)));
+            Row::Collapsed(run) => {
+                let (cls, a, b) = collapsed(run);
+                nodes.push_str(&format!("  {id}[\"{}<br/>{}\"]:::{cls}\n", escape(&a), escape(&b)));
             }
         }
         if let Some(p) = prev {

@@ -10,6 +10,12 @@ use tollgate_engine::status::{Report, StageState, StageView};
 /// Runs of more than this many plain stages (same state, no blockers, no archive,
 /// no quarantine) are drawn as first, "… N more …", last: 5,000 stages stay readable.
 pub const COLLAPSE_OVER: usize = 6;
+/// Over this many stages, only the stages around the current one, failed ones and
+/// those with archives or quarantine are drawn; the runs between (blocked or not)
+/// become one node each, and the tables below the graph list every stage and blocker.
+pub const BIG: usize = 200;
+/// Stages drawn on each side of the current one in a big pipeline.
+pub const AROUND_CURRENT: usize = 2;
 /// Blockers named inside a stage node; the rest are counted.
 pub const BLOCKERS_SHOWN: usize = 3;
 /// Files named in a side node; the rest are counted.
@@ -18,46 +24,77 @@ pub const FILES_SHOWN: usize = 3;
 /// One node of the main column.
 pub enum Row<'a> {
     Stage(&'a StageView),
-    /// Plain stages between two shown ones: how many, their state, first and last id.
-    Collapsed {
-        count: usize,
-        state: StageState,
-        first: &'a str,
-        last: &'a str,
-    },
+    /// Stages between two shown ones.
+    Collapsed(&'a [StageView]),
 }
 
 pub fn rows(report: &Report) -> Vec<Row<'_>> {
-    let plain = |s: &StageView| {
-        s.in_pipeline
-            && s.blockers.is_empty()
-            && s.archived.is_empty()
-            && s.quarantined.is_none()
-            && s.state != StageState::Current
-            && s.state != StageState::Failed
-    };
     let stages = &report.stages;
+    let big = stages.len() > BIG;
+    let current = stages.iter().position(|s| s.state == StageState::Current);
+    let near = |i: usize| current.is_some_and(|c| i.abs_diff(c) <= AROUND_CURRENT);
+    let always = |s: &StageView| {
+        !s.in_pipeline
+            || !s.archived.is_empty()
+            || s.quarantined.is_some()
+            || matches!(s.state, StageState::Current | StageState::Failed)
+    };
+    // Whether stage `i` may go into a collapsed run that started with state `first`.
+    let foldable = |i: usize, first: StageState| {
+        let s = &stages[i];
+        if always(s) || near(i) {
+            return false;
+        }
+        big || (s.blockers.is_empty() && s.state == first)
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < stages.len() {
-        let s = &stages[i];
         let mut j = i;
-        while j < stages.len() && plain(&stages[j]) && stages[j].state == s.state {
+        while j < stages.len() && foldable(j, stages[i].state) {
             j += 1;
         }
-        let run = j - i;
-        if run > COLLAPSE_OVER {
+        if j - i > COLLAPSE_OVER {
             out.push(Row::Stage(&stages[i]));
-            let (first, last) = (&stages[i + 1], &stages[j - 2]);
-            out.push(Row::Collapsed { count: run - 2, state: s.state, first: &first.id, last: &last.id });
+            out.push(Row::Collapsed(&stages[i + 1..j - 1]));
             out.push(Row::Stage(&stages[j - 1]));
             i = j;
         } else {
-            out.push(Row::Stage(s));
+            out.push(Row::Stage(&stages[i]));
             i += 1;
         }
     }
     out
+}
+
+/// A collapsed run: its class (the state all share, else not reached) and two lines:
+/// `… 2498 more stages, done` and `s1 … s2498` (with the blockers counted, if any).
+pub fn collapsed(run: &[StageView]) -> (&'static str, String, String) {
+    let n = run.len();
+    let first = run.first().map(|s| s.id.as_str()).unwrap_or("");
+    let last = run.last().map(|s| s.id.as_str()).unwrap_or("");
+    let word = |s: StageState| match s {
+        StageState::NotReached => "not reached",
+        other => other.as_str(),
+    };
+    let blocked = run.iter().filter(|s| !s.blockers.is_empty()).count();
+    let uniform = run.first().map(|s| s.state).filter(|st| run.iter().all(|s| s.state == *st));
+    let mut head = match uniform {
+        Some(st) => format!("… {n} more stages, {}", word(st)),
+        None => {
+            let count = |st: StageState| run.iter().filter(|s| s.state == st).count();
+            let parts: Vec<String> = [StageState::Done, StageState::NotReached]
+                .into_iter()
+                .filter(|st| count(*st) > 0)
+                .map(|st| format!("{} {}", count(st), word(st)))
+                .collect();
+            format!("… {n} more stages: {}", parts.join(", "))
+        }
+    };
+    if blocked > 0 {
+        head.push_str(&format!(" · {blocked} with blockers"));
+    }
+    (class(uniform.unwrap_or(StageState::NotReached)), head, format!("{first} … {last}"))
 }
 
 /// The class a state is drawn with (also its Mermaid `classDef` name).
@@ -103,14 +140,6 @@ pub fn stage_lines(report: &Report, s: &StageView) -> Vec<String> {
         }
     }
     lines
-}
-
-pub fn collapsed_lines(count: usize, state: StageState, first: &str, last: &str) -> (String, String) {
-    let word = match state {
-        StageState::NotReached => "not reached",
-        other => other.as_str(),
-    };
-    (format!("… {count} more stages, {word}"), format!("{first} … {last}"))
 }
 
 /// A side node: title, then the files (some named, the rest counted).

@@ -94,6 +94,13 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
             }
         }
     }
+    // Blockers by stage: the stage a finding names, else the current one.
+    let mut by_stage: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, s) in blocker_stages.iter().enumerate() {
+        if let Some(id) = s.as_deref().or(current) {
+            by_stage.entry(id).or_default().push(i);
+        }
+    }
     let mut archived = attempts_on_disk(root);
     let mut untrusted = quarantined_on_disk(root);
     ids.into_iter()
@@ -112,12 +119,7 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
                 .and_then(|p| p.stage(&id))
                 .map(|s| s.outputs.iter().map(|o| o.value.trim().to_string()).collect())
                 .unwrap_or_default();
-            let blockers = blocker_stages
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.as_deref().or(current) == Some(id.as_str()))
-                .map(|(i, _)| i)
-                .collect();
+            let blockers = by_stage.remove(id.as_str()).unwrap_or_default();
             let mut attempts_of = archived.remove(&id).unwrap_or_default();
             for a in &mut attempts_of {
                 list_files(root, &mut a.folder, |rest| counterpart(rest, &outputs));

@@ -99,6 +99,8 @@ pub struct Session {
     loose_published: HashSet<Uri>,
     /// The `tollgate/status` object last sent per root the client asked about.
     pub status_sent: HashMap<PathBuf, serde_json::Value>,
+    /// Roots whose status is about to be rebuilt (a task waits for their analyses to settle).
+    pub status_pending: HashSet<PathBuf>,
 }
 
 /// Diagnostics to publish: each URI with the document version they were computed for.
@@ -153,6 +155,7 @@ impl Default for Session {
             generation: 0,
             loose_published: HashSet::new(),
             status_sent: HashMap::new(),
+            status_pending: HashSet::new(),
         }
     }
 }

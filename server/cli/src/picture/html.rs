@@ -191,19 +191,22 @@ fn text(out: &mut String, x: usize, y: usize, title: &str, lines: &[String], max
     out.push('\n');
 }
 
-/// `s` cut to `max` display cells (CJK and other wide characters take two).
+/// `s` cut to `max` display cells (CJK and other wide characters take two), ending in `…` when cut.
 pub fn cut(s: &str, max: usize) -> String {
+    let width = |c: char| if crate::output::is_wide(c) { 2 } else { 1 };
+    if s.chars().map(width).sum::<usize>() <= max {
+        return s.to_string();
+    }
     let mut cells = 0;
     let mut out = String::new();
     for c in s.chars() {
-        let w = if super::super::output::is_wide(c) { 2 } else { 1 };
-        if cells + w > max.saturating_sub(1) && s.chars().count() > out.chars().count() + 1 {
-            out.push('…');
-            return out;
+        if cells + width(c) > max.saturating_sub(1) {
+            break;
         }
-        cells += w;
+        cells += width(c);
         out.push(c);
     }
+    out.push('…');
     out
 }
 
@@ -321,4 +324,24 @@ pub fn escape(s: &str) -> String {
 
 fn e_attr(s: &str) -> String {
     escape(&s.replace(char::is_whitespace, "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cut, escape};
+
+    #[test]
+    fn cut_counts_wide_characters_twice() {
+        assert_eq!(cut("abcdef", 6), "abcdef");
+        assert_eq!(cut("abcdefg", 6), "abcde…");
+        assert_eq!(cut("阶段阶段", 8), "阶段阶段");
+        assert_eq!(cut("阶段阶段x", 8), "阶段阶…");
+        assert_eq!(cut("", 3), "");
+    }
+
+    #[test]
+    fn escape_leaves_no_markup() {
+        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(escape("a\u{1}b"), "a\u{FFFD}b");
+    }
 }

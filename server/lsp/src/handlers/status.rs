@@ -1,7 +1,7 @@
 //! `tollgate/status` (request) and `tollgate/statusChanged` (notification):
 //! the run as `tollgate status --format json` prints it, for the editors'
-//! views (SPEC section 10). A root is watched from its first request on; after
-//! each of its analyses the object is rebuilt and sent only when it differs.
+//! views (SPEC section 10). A root is watched from its first request on; when
+//! its analyses settle the object is rebuilt and sent only when it differs.
 
 use std::path::PathBuf;
 
@@ -60,20 +60,33 @@ fn report(s: &Session, key: &PathBuf) -> Option<Value> {
     Some(Report::build(&state.snapshot, &findings).to_json())
 }
 
-/// After an analysis of `key` is published: tell the client when the status of a
-/// root it asked about changed.
+/// Analyses of a root come at typing speed; its status is rebuilt once they pause this long
+/// (a 5,000-stage status object is megabytes: not one per keystroke).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// After an analysis of `key` is published: tell the client, once the analyses
+/// settle, when the status of a root it asked about changed.
 pub async fn after_publish(server: &Server, keys: Vec<PathBuf>) {
     for key in keys {
-        let changed = server.with_session(|s| {
-            let before = s.status_sent.get(&key)?;
-            let now = report(s, &key)?;
-            (*before != now).then(|| {
-                s.status_sent.insert(key.clone(), now.clone());
-                now
-            })
-        });
-        if let Ok(Some(now)) = changed {
-            server.client.send_notification::<StatusChanged>(now).await;
+        let first = server.with_session(|s| s.status_pending.insert(key.clone())).unwrap_or(false);
+        if !first {
+            continue; // a task for this root is already waiting
         }
+        let server = server.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(SETTLE).await;
+            let changed = server.with_session(|s| {
+                s.status_pending.remove(&key);
+                let before = s.status_sent.get(&key)?;
+                let now = report(s, &key)?;
+                (*before != now).then(|| {
+                    s.status_sent.insert(key.clone(), now.clone());
+                    now
+                })
+            });
+            if let Ok(Some(now)) = changed {
+                server.client.send_notification::<StatusChanged>(now).await;
+            }
+        });
     }
 }

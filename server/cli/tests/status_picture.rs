@@ -272,3 +272,21 @@ fn five_thousand_stages_stay_readable_and_quick() {
     assert!(h.stdout.contains(">… 2496 more stages, done · 2496 with blockers</text>"));
     assert_eq!(h.stdout.matches("<tr><td>definition</td><td><code>agent-not-found</code>").count(), 5000);
 }
+
+#[test]
+fn an_archive_of_a_stage_the_pipeline_lacks_still_hangs_off_a_node() {
+    let p = project(Some(STATE));
+    write(&p.root, "artifacts/_failed/old-stage/attempt-3/notes.md", "from a stage since removed\n");
+    let m = status(&p.root, "mermaid").stdout;
+    let tail: Vec<&str> = m.lines().filter(|l| l.contains("s7")).collect();
+    assert_eq!(
+        tail,
+        [
+            "  s7[\"<b>old-stage</b><br/>not reached<br/>not in the pipeline\"]:::notreached",
+            "  s7x0[(\"<b>attempt 3 archived</b><br/>artifacts/_failed/old-stage/attempt-3/<br/>notes.md\")]:::archived",
+            "  s7 -.- s7x0",
+        ]
+    );
+    // Not in the pipeline's order: no arrow leads to it.
+    assert!(!m.contains("--> s7"));
+}

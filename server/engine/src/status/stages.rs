@@ -74,69 +74,97 @@ pub struct FileView {
     pub current: String,
 }
 
-/// The stages in pipeline order, then those only the run state names.
+/// The stages in pipeline order, then those only the run state names, then those
+/// only an archive or quarantine folder names (a stage since removed, say).
 pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<StageView> {
+    use std::collections::{HashMap, HashSet};
     let root = &snapshot.root.dir;
     let state = snapshot.state();
     let pipeline = snapshot.pipeline();
     let current = state.and_then(|s| s.current_stage.as_ref()).map(|s| s.value.as_str());
     let mut ids: Vec<(String, bool)> =
         pipeline.map(|p| p.stage_ids().map(|i| (i.to_string(), true)).collect()).unwrap_or_default();
-    let mut seen: std::collections::HashSet<String> = ids.iter().map(|(i, _)| i.clone()).collect();
-    if let Some(st) = state {
-        let named = current
-            .into_iter()
-            .chain(st.completed_stages.iter().map(|s| s.value.as_str()))
-            .chain(st.failed_stages.iter().map(|s| s.value.as_str()));
-        for id in named {
-            if seen.insert(id.to_string()) {
-                ids.push((id.to_string(), false));
-            }
+    let mut seen: HashSet<String> = ids.iter().map(|(i, _)| i.clone()).collect();
+    let mut archived = attempts_on_disk(root);
+    let mut untrusted = quarantined_on_disk(root);
+    let named_by_state: Vec<&str> = state
+        .map(|st| {
+            current
+                .into_iter()
+                .chain(st.completed_stages.iter().map(|s| s.value.as_str()))
+                .chain(st.failed_stages.iter().map(|s| s.value.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let on_disk: Vec<String> = archived.keys().chain(untrusted.keys()).cloned().collect();
+    for id in named_by_state.into_iter().map(str::to_string).chain(on_disk) {
+        if seen.insert(id.clone()) {
+            ids.push((id, false));
         }
     }
+    // Looked up once: 5,000 stages must not mean 5,000 scans of each list.
+    let failed: HashSet<&str> =
+        state.map(|s| s.failed_stages.iter().map(|f| f.value.as_str()).collect()).unwrap_or_default();
+    let completed: HashSet<&str> =
+        state.map(|s| s.completed_stages.iter().map(|f| f.value.as_str()).collect()).unwrap_or_default();
+    let mut attempts: HashMap<&str, u32> = HashMap::new();
+    for h in state.map(|s| s.history.as_slice()).unwrap_or_default() {
+        if let Some(id) = &h.stage_id {
+            // The latest entry of a stage wins, as `State::latest` reads it.
+            match &h.attempts {
+                Some(a) => attempts.insert(id.value.as_str(), a.value),
+                None => attempts.remove(id.value.as_str()),
+            };
+        }
+    }
+    let outputs_of: HashMap<&str, Vec<String>> = pipeline
+        .map(|p| {
+            p.stages
+                .iter()
+                .filter_map(|s| {
+                    let id = s.id.as_ref()?.value.as_str();
+                    Some((id, s.outputs.iter().map(|o| o.value.trim().to_string()).collect()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // Blockers by stage: the stage a finding names, else the current one.
-    let mut by_stage: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_stage: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, s) in blocker_stages.iter().enumerate() {
         if let Some(id) = s.as_deref().or(current) {
             by_stage.entry(id).or_default().push(i);
         }
     }
-    let mut archived = attempts_on_disk(root);
-    let mut untrusted = quarantined_on_disk(root);
     ids.into_iter()
         .map(|(id, in_pipeline)| {
-            let st = state;
-            let stage_state = if st.is_some_and(|s| s.failed_stages.iter().any(|f| f.value == id)) {
+            let key = id.as_str();
+            let stage_state = if failed.contains(key) {
                 StageState::Failed
-            } else if current == Some(id.as_str()) {
+            } else if current == Some(key) {
                 StageState::Current
-            } else if st.is_some_and(|s| s.is_completed(&id)) {
+            } else if completed.contains(key) {
                 StageState::Done
             } else {
                 StageState::NotReached
             };
-            let outputs: Vec<String> = pipeline
-                .and_then(|p| p.stage(&id))
-                .map(|s| s.outputs.iter().map(|o| o.value.trim().to_string()).collect())
-                .unwrap_or_default();
-            let blockers = by_stage.remove(id.as_str()).unwrap_or_default();
-            let mut attempts_of = archived.remove(&id).unwrap_or_default();
+            let outputs = outputs_of.get(key).map(Vec::as_slice).unwrap_or_default();
+            let mut attempts_of = archived.remove(key).unwrap_or_default();
             for a in &mut attempts_of {
-                list_files(root, &mut a.folder, |rest| counterpart(rest, &outputs));
+                list_files(root, &mut a.folder, |rest| counterpart(rest, outputs));
             }
-            let quarantined = untrusted.remove(&id).map(|path| {
+            let quarantined = untrusted.remove(key).map(|path| {
                 let mut folder = Folder { path, ..Folder::default() };
-                list_files(root, &mut folder, |rest| counterpart(rest, &outputs));
+                list_files(root, &mut folder, |rest| counterpart(rest, outputs));
                 folder
             });
             StageView {
-                attempts: st.and_then(|s| s.latest(&id)).and_then(|h| h.attempts.as_ref()).map(|a| a.value),
-                id,
+                attempts: attempts.get(key).copied(),
+                blockers: by_stage.remove(key).unwrap_or_default(),
                 state: stage_state,
                 in_pipeline,
-                blockers,
                 archived: attempts_of,
                 quarantined,
+                id,
             }
         })
         .collect()

@@ -150,11 +150,11 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
             let outputs = outputs_of.get(key).map(Vec::as_slice).unwrap_or_default();
             let mut attempts_of = archived.remove(key).unwrap_or_default();
             for a in &mut attempts_of {
-                list_files(root, &mut a.folder, |rest| counterpart(rest, outputs));
+                list_files(root, &mut a.folder, |rest| counterpart(rest, outputs, |p| root.join(p).exists()));
             }
             let quarantined = untrusted.remove(key).map(|path| {
                 let mut folder = Folder { path, ..Folder::default() };
-                list_files(root, &mut folder, |rest| counterpart(rest, outputs));
+                list_files(root, &mut folder, |rest| counterpart(rest, outputs, |p| root.join(p).exists()));
                 folder
             });
             StageView {
@@ -171,14 +171,18 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
 }
 
 /// `backend/src/a.ts` (inside an archive) -> `artifacts/backend/src/a.ts` where it was
-/// written; an output outside `artifacts/` (`input/idea.md`) kept its own path.
-fn counterpart(rest: &str, outputs: &[String]) -> String {
+/// written: archives and quarantine drop a leading `artifacts/`, so a path is read back
+/// by the stage's outputs, else by which of the two exists, else under `artifacts/`.
+fn counterpart(rest: &str, outputs: &[String], exists: impl Fn(&str) -> bool) -> String {
     let with = format!("artifacts/{rest}");
-    if outputs.iter().any(|o| is_under(&with, o)) || !outputs.iter().any(|o| is_under(rest, o)) {
-        with
-    } else {
-        rest.to_string()
+    let under = |p: &str| outputs.iter().any(|o| is_under(p, o));
+    if under(&with) {
+        return with;
     }
+    if under(rest) || (!exists(&with) && exists(rest)) {
+        return rest.to_string();
+    }
+    with
 }
 
 fn is_dir(p: &Path) -> bool {
@@ -266,5 +270,23 @@ fn list_files(root: &Path, out: &mut Folder, current: impl Fn(&str) -> String) {
         }
         let rest = path.strip_prefix(prefix).unwrap_or(&path).to_string();
         out.files.push(FileView { current: current(&rest), path });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counterpart;
+
+    #[test]
+    fn an_archived_file_is_compared_with_where_its_stage_wrote_it() {
+        let outputs = ["artifacts/backend/".to_string(), "input/idea.md".to_string()];
+        let none = |_: &str| false;
+        assert_eq!(counterpart("backend/src/a.ts", &outputs, none), "artifacts/backend/src/a.ts");
+        // An output outside `artifacts/` kept its own path in the archive.
+        assert_eq!(counterpart("input/idea.md", &outputs, none), "input/idea.md");
+        // A quarantined file was never an output: where it exists now, else under `artifacts/`.
+        assert_eq!(counterpart("prd/sneaky.md", &outputs, none), "artifacts/prd/sneaky.md");
+        assert_eq!(counterpart("docs/x.md", &[], |p| p == "docs/x.md"), "docs/x.md");
+        assert_eq!(counterpart("docs/x.md", &[], |_| true), "artifacts/docs/x.md");
     }
 }

@@ -12,14 +12,14 @@ use super::{class, collapsed, rows, sides, stage_lines, state_text, Row, Side};
 
 const MARGIN: usize = 24;
 const STAGE_W: usize = 380;
-const SIDE_W: usize = 300;
-const GAP_X: usize = 40;
+const SIDE_W: usize = 270;
+const GAP_X: usize = 32;
 const GAP_Y: usize = 30;
 const LINE_H: usize = 18;
 const PAD: usize = 12;
 /// Characters that fit on a line of a box (13 px sans-serif), wide ones counting two.
 const STAGE_CHARS: usize = 50;
-const SIDE_CHARS: usize = 38;
+const SIDE_CHARS: usize = 34;
 
 const STYLE: &str = r#"
 :root { color-scheme: light dark;

@@ -63,3 +63,33 @@ fn bad_params_get_an_invalid_params_error() {
     let not_file = s.request("tollgate/status", json!({"uri": "untitled:Untitled-1"})).unwrap_err();
     assert_eq!(not_file["code"], -32602, "{not_file}");
 }
+
+#[test]
+fn a_burst_of_writes_is_told_once_it_settles() {
+    let p = Project::example();
+    p.git_init();
+    let mut s = TestServer::builder().root(&p.root).encoding(Enc::Utf16).start();
+    s.wait_for_watch_registration();
+    s.wait_for_diagnostics(&p.uri("pipeline.yaml"), |pb| pb.has("output-outside-permissions"), TIMEOUT);
+    s.request("tollgate/status", json!({"root": p.root.display().to_string()})).unwrap();
+    // Six writes outside the stage's permissions, one analysis each.
+    for i in 0..6 {
+        s.write_file(&p.path(&format!("artifacts/prd/stray-{i}.md")), "x\n");
+    }
+    s.wait_for_latest(&p.uri("artifacts/prd/stray-5.md"), |pb| pb.has("unauthorized-write"));
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    // The last notification carries all six; fewer notifications than analyses were sent.
+    loop {
+        let sent = s.notifications("tollgate/statusChanged");
+        let last = sent.last().cloned().unwrap_or(Value::Null);
+        let n =
+            last["blockers"].as_array().map_or(0, |b| b.iter().filter(|b| b["code"] == "unauthorized-write").count());
+        if n == 6 {
+            assert!(sent.len() < 6, "{} notifications for 6 analyses", sent.len());
+            assert_eq!(last, cli_status(&p));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no notification with the six writes: {sent:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

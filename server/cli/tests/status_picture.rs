@@ -290,3 +290,22 @@ fn an_archive_of_a_stage_the_pipeline_lacks_still_hangs_off_a_node() {
     // Not in the pipeline's order: no arrow leads to it.
     assert!(!m.contains("--> s7"));
 }
+
+#[test]
+fn a_failed_stage_is_drawn_failed_in_both_pictures() {
+    let failed = STATE.replace(r#""failedStages": []"#, r#""failedStages": ["code"]"#).replace(
+        r#""status": "running",
+  "currentStage""#,
+        r#""status": "failed",
+  "currentStage""#,
+    );
+    assert_ne!(failed, STATE);
+    let p = project(Some(&failed));
+    let m = status(&p.root, "mermaid").stdout;
+    let code = m.lines().find(|l| l.starts_with("  s4[")).unwrap();
+    assert!(code.starts_with("  s4[\"<b>code</b><br/>failed · attempt 2 of 2<br/>"), "{code}");
+    assert!(code.ends_with(":::failed"), "{code}");
+    let h = status(&p.root, "html").stdout;
+    assert!(h.contains("<g class=\"failed\" id=\"stage-code\">"));
+    assert!(h.contains("<td><code>code</code></td><td class=\"state failed\">failed</td><td>2 of 2</td>"));
+}

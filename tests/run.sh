@@ -4,15 +4,16 @@
 # every suite and prints one closing line.
 #
 #   bash tests/run.sh            # every suite
-#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode fuzz
+#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture fuzz
 #
-# Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/.
+# Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/, the pictures of
+# `status --format mermaid|html` in tests/e2e/artifacts/picture/.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 unset CARGO_TARGET_DIR   # the e2e suites use target/release/tollgate
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode fuzz)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture fuzz)
 LOGS="$REPO/tests/e2e/artifacts"
 mkdir -p "$LOGS"
 passed=0
@@ -46,9 +47,10 @@ for suite in "${SUITES[@]}"; do
     vscode-unit) run vscode-unit npm_test editors/vscode ;;
     nvim) run nvim bash -c "$(declare -f need_release); need_release && bash tests/e2e/nvim/run.sh" ;;
     vscode) run vscode bash -c "$(declare -f need_release); need_release && TOLLGATE_BIN=target/release/tollgate bash tests/e2e/vscode/run.sh" ;;
+    picture) run picture bash -c "$(declare -f need_release); need_release && TOLLGATE_BIN=target/release/tollgate bash tests/e2e/picture/run.sh" ;;
     # The stable runner: a nightly libFuzzer build takes far longer than CI should.
     fuzz) run fuzz env FUZZ_STABLE=1 FUZZ_SECONDS=10 bash tests/fuzz.sh ;;
-    *) echo "unknown suite: $suite (rust grammar vscode-unit nvim vscode fuzz)"; exit 2 ;;
+    *) echo "unknown suite: $suite (rust grammar vscode-unit nvim vscode picture fuzz)"; exit 2 ;;
   esac
 done
 

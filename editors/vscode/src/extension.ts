@@ -21,9 +21,11 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
+  State,
 } from 'vscode-languageclient/node';
 import { brokenMessage, bundledPath, notFoundMessage, resolveServer } from './resolve';
 import { parseStatus, statusBarView, statusErrorView, StatusView } from './status';
+import { compareWithCurrent, openBlocker, RunView, VIEW_ID } from './runView';
 import {
   argumentObject,
   COMMAND_TITLES,
@@ -56,6 +58,8 @@ let serverProblem: string | undefined;
 let logChannel: vscode.OutputChannel;
 let statusChannel: vscode.OutputChannel;
 let statusItem: vscode.StatusBarItem;
+let runView: RunView;
+let runViewSub: vscode.Disposable | undefined;
 let extensionPath = '';
 let fallbackCommands: vscode.Disposable[] = [];
 let roots: string[] = [];
@@ -69,7 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   statusChannel = vscode.window.createOutputChannel('Tollgate Status');
   statusItem = vscode.window.createStatusBarItem('tollgate.status', vscode.StatusBarAlignment.Left, 10);
   statusItem.name = 'Tollgate';
-  statusItem.command = 'tollgate.showStatus';
+  statusItem.command = 'tollgate.revealView';
   statusItem.text = '$(shield) tollgate';
   statusItem.tooltip = 'tollgate: starting';
   context.subscriptions.push(logChannel, statusChannel, statusItem, { dispose: () => disposeFallbacks() });
@@ -79,12 +83,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('tollgate.showStatus', () => showStatus()),
   );
 
+  // The Tollgate view in the Explorer: the run's stages, attempts, blockers and archives.
+  void vscode.commands.executeCommand('setContext', 'tollgate.active', true);
+  runView = new RunView(() => roots);
+  const treeView = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: runView, showCollapseAll: true });
+  runView.view = treeView;
+  context.subscriptions.push(
+    treeView,
+    { dispose: () => runViewSub?.dispose() },
+    vscode.commands.registerCommand('tollgate.openBlocker', openBlocker),
+    vscode.commands.registerCommand('tollgate.compareWithCurrent', compareWithCurrent),
+    vscode.commands.registerCommand('tollgate.refreshView', () => runView.refresh()),
+    vscode.commands.registerCommand('tollgate.revealView', async () => {
+      await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+      await runView.refresh();
+    }),
+  );
+
   // The status bar follows the run state; the root list follows pipeline files.
   const stateWatcher = vscode.workspace.createFileSystemWatcher('**/.factory/state.json');
   const pipelineWatcher = vscode.workspace.createFileSystemWatcher('**/{pipeline.yaml,.factory/pipeline.yaml}');
   const onRootsChanged = async () => {
     roots = await findRoots();
     scheduleStatusRefresh();
+    void runView.refresh();
   };
   context.subscriptions.push(
     stateWatcher,
@@ -160,6 +182,7 @@ function probeBinary(bin: string): Promise<string> {
 let lastShown = { text: '', at: 0 };
 /** Shows an error once (the same text is not repeated within 5 s), with useful buttons. */
 function showServerError(text: string): void {
+  runView?.detach(text);
   const now = Date.now();
   if (lastShown.text === text && now - lastShown.at < 5000) return;
   lastShown = { text, at: now };
@@ -293,6 +316,13 @@ async function doStartClient(): Promise<void> {
   }
   started = true;
   log(`language server started: ${bin} lsp (pid ${serverChild?.pid ?? '?'})`);
+  runViewSub?.dispose();
+  const viewSub = runView.attach(c);
+  // A restarted server knows nothing of what the view asked: ask again.
+  const stateSub = c.onDidChangeState(e => {
+    if (e.newState === State.Running) void runView.refresh();
+  });
+  runViewSub = vscode.Disposable.from(viewSub, stateSub);
   await registerFallbacks();
 }
 
@@ -316,6 +346,9 @@ function killChild(): void {
 async function stopClient(): Promise<void> {
   const c = client;
   client = undefined;
+  runViewSub?.dispose();
+  runViewSub = undefined;
+  runView?.detach('The tollgate server is not running.');
   if (c) {
     try {
       await c.stop(3000);

@@ -101,7 +101,7 @@ export function statusBarView(s: RunStatus, rootLabel?: string): StatusView {
   }
   if (s.warnings.length > 0) lines.push('', plural(s.warnings.length, 'warning', 'warnings'));
   if (s.next) lines.push('', `next: ${s.next}`);
-  lines.push('', 'Click for `tollgate status`.');
+  lines.push('', 'Click to show the Tollgate view.');
 
   const level: Level = n > 0 ? 'error' : s.warnings.length > 0 ? 'warning' : 'ok';
   return { text, tooltip: lines.join('\n'), level };

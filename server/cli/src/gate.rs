@@ -13,7 +13,6 @@ use tollgate_engine::policy::{self, Gate, Outcome};
 use tollgate_engine::recovery::{self, DiskFiles, Env};
 
 use crate::output::{self, Sources};
-use crate::status::StatusFormat;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     dry_run: bool,
     #[arg(long, value_enum, default_value = "text")]
-    format: StatusFormat,
+    format: GateFormat,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -41,7 +40,7 @@ pub fn run(args: Args) -> ExitCode {
     let gate = match policy::plan_gate(&env, args.stage.as_deref(), &findings) {
         Ok(g) => g,
         Err(r) => {
-            if args.format == StatusFormat::Json {
+            if args.format == GateFormat::Json {
                 output::emit(&format!("{}\n", json!({"version": 1, "refused": r.0})));
             }
             eprintln!("tollgate gate: refused: {r}\nnothing was changed");
@@ -56,7 +55,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut sources = Sources::new(&root.dir);
     let pipeline = root.layout.pipeline.clone();
     match args.format {
-        StatusFormat::Json => {
+        GateFormat::Json => {
             let mut v = report(&gate, &pipeline, &mut sources);
             v["root"] = json!(root.dir.display().to_string());
             v["dry_run"] = json!(args.dry_run);
@@ -66,7 +65,7 @@ pub fn run(args: Args) -> ExitCode {
             }
             output::emit(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
         }
-        StatusFormat::Text => output::emit(&render_text(&gate, &pipeline, &mut sources, args.dry_run)),
+        GateFormat::Text => output::emit(&render_text(&gate, &pipeline, &mut sources, args.dry_run)),
     }
     match applied {
         Err(e) => {
@@ -160,4 +159,11 @@ fn render_text(g: &Gate, pipeline: &str, sources: &mut Sources, dry_run: bool) -
         }
     }
     out
+}
+
+/// `gate` speaks to a person (text) or a script (JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateFormat {
+    Text,
+    Json,
 }

@@ -3,6 +3,7 @@
 mod check;
 mod gate;
 mod output;
+mod picture;
 mod recover;
 mod status;
 

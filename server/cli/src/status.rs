@@ -16,12 +16,14 @@ pub struct Args {
     format: StatusFormat,
 }
 
-/// `status` speaks to a person (text) or a script (JSON); SARIF and GitHub
-/// annotations are `check`'s.
+/// `status` speaks to a person (text, or a picture: Mermaid, HTML) or a script
+/// (JSON); SARIF and GitHub annotations are `check`'s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
     Text,
     Json,
+    Mermaid,
+    Html,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -35,6 +37,8 @@ pub fn run(args: Args) -> ExitCode {
             output::emit(&format!("{}\n", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()))
         }
         StatusFormat::Text => output::emit(&render_text(&report)),
+        StatusFormat::Mermaid => output::emit(&crate::picture::mermaid::render(&report)),
+        StatusFormat::Html => output::emit(&crate::picture::html::render(&report)),
     }
     if report.is_blocked() {
         ExitCode::from(1)

@@ -182,7 +182,16 @@ fn a_persons_edit_at_a_checkpoint_is_not_the_stages_write() {
         );
         let v = status_json(&p.root);
         let next = v["next"].as_str().unwrap();
-        assert_eq!(next, "tollgate recover quarantine --path artifacts/tech/early.md --stage prd", "{status}");
+        let quarantine = "tollgate recover quarantine --path artifacts/tech/early.md --stage prd";
+        if status == "paused" {
+            // A paused run waits for a person (SPEC 9): clear the stage's write, then resume.
+            let want = format!(
+                "the run waits for a person: clear unauthorized-write artifacts/tech/early.md ({quarantine}), then `tollgate recover resume`"
+            );
+            assert_eq!(next, want, "{status}");
+        } else {
+            assert_eq!(next, quarantine, "{status}");
+        }
         let text = serde_json::to_string(&v).unwrap();
         assert!(!text.contains("input/idea.md"), "the person's edit is nobody's blocker: {text}");
     }

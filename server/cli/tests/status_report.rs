@@ -77,6 +77,15 @@ fn status_json(root: &Path) -> (i32, Value) {
 }
 
 const COMPLETED: [&str; 4] = ["bootstrap", "prd", "ui", "tech"];
+const STAGES: [&str; 7] = ["bootstrap", "prd", "ui", "tech", "code", "validation", "preview"];
+
+/// One entry of `stages` with nothing archived or quarantined.
+fn stage(id: &str, state: &str, attempts: Option<u32>, blockers: &[usize]) -> Value {
+    json!({
+        "id": id, "state": state, "in_pipeline": true, "attempts": attempts, "blockers": blockers,
+        "archived": [], "quarantined": null,
+    })
+}
 
 // ---------------------------------------------------------------------------
 // Nothing blocks
@@ -123,6 +132,7 @@ next:      nothing blocks the run
                 "blockers": [],
                 "warnings": [],
                 "next": null,
+                "stages": STAGES.map(|id| stage(id, "not_reached", None, &[])),
             })
         )
     );
@@ -261,6 +271,15 @@ next:      tollgate recover quarantine --path artifacts/prd/sneaky.md --stage co
                 "next": "tollgate recover expand-scope --path artifacts/prd/sneaky.md",
             }],
             "next": "tollgate recover quarantine --path artifacts/prd/sneaky.md --stage code",
+            "stages": [
+                stage("bootstrap", "done", Some(1), &[]),
+                stage("prd", "done", Some(1), &[]),
+                stage("ui", "done", Some(1), &[]),
+                stage("tech", "done", Some(1), &[]),
+                stage("code", "current", Some(1), &[0]),
+                stage("validation", "not_reached", None, &[]),
+                stage("preview", "not_reached", None, &[]),
+            ],
         })
     );
 }

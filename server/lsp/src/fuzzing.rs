@@ -11,7 +11,7 @@ use crate::Server;
 /// A fresh server, as `run_stdio` builds it: send it requests with
 /// `tower_service::Service::call`, answer its own requests on the socket.
 pub fn service() -> (LspService<Server>, ClientSocket) {
-    LspService::new(|client| Server::new(client, Arc::new(AtomicBool::new(false)), None))
+    crate::service(|client| Server::new(client, Arc::new(AtomicBool::new(false)), None))
 }
 
 #[cfg(test)]

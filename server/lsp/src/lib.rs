@@ -85,6 +85,20 @@ impl Server {
     }
 
     async fn publish(&self, batches: Vec<Batch>) {
+        let watched: Vec<std::path::PathBuf> = {
+            let s = self.session();
+            let mut keys: Vec<_> =
+                batches.iter().map(|b| b.key.clone()).filter(|k| s.status_sent.contains_key(k)).collect();
+            keys.dedup();
+            keys
+        };
+        self.publish_diagnostics(batches).await;
+        if !watched.is_empty() {
+            handlers::status::after_publish(self, watched).await;
+        }
+    }
+
+    async fn publish_diagnostics(&self, batches: Vec<Batch>) {
         let _guard = self.publish_lock.lock().await;
         for batch in batches {
             let fresh = self.session().take_if_latest(&batch);
@@ -227,6 +241,17 @@ fn return_large_blocks() {
     }
 }
 
+/// The service with tollgate's own methods next to the standard ones.
+fn service(init: impl FnOnce(Client) -> Server) -> (LspService<Server>, tower_lsp_server::ClientSocket) {
+    LspService::build(init).custom_method(handlers::status::REQUEST, Server::status).finish()
+}
+
+impl Server {
+    async fn status(&self, params: handlers::status::StatusParams) -> Result<serde_json::Value> {
+        handlers::status::status(self, params).await
+    }
+}
+
 /// Serves LSP over stdin/stdout until `exit`, then ends the process at once
 /// (stdin may stay open: a blocked read must not keep us alive).
 pub fn run_stdio() {
@@ -243,7 +268,7 @@ pub fn run_stdio() {
     let flag = shutdown.clone();
     runtime.block_on(async move {
         let (input, output, frames) = stdio::transport(tokio::io::stdin(), raw_stdout(), flag.clone());
-        let (service, socket) = LspService::new(move |client| Server::new(client, flag, Some(frames)));
+        let (service, socket) = service(move |client| Server::new(client, flag, Some(frames)));
         tower_lsp_server::Server::new(input, output, socket).serve(service).await;
     });
     // LSP: exit code 0 after a shutdown request, 1 otherwise.

@@ -46,6 +46,10 @@ pub struct Session {
     generation: u64,
     /// Loose documents (outside any root) that had diagnostics.
     loose_published: HashSet<Uri>,
+    /// The `tollgate/status` object last sent per root the client asked about.
+    pub status_sent: HashMap<PathBuf, serde_json::Value>,
+    /// Roots whose status is about to be rebuilt (a task waits for their analyses to settle).
+    pub status_pending: HashSet<PathBuf>,
 }
 
 /// Diagnostics to publish: each URI with the document version they were computed for.
@@ -99,6 +103,8 @@ impl Default for Session {
             latest: HashMap::new(),
             generation: 0,
             loose_published: HashSet::new(),
+            status_sent: HashMap::new(),
+            status_pending: HashSet::new(),
         }
     }
 }

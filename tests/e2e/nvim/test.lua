@@ -287,7 +287,7 @@ test('code action "Return to Build" on the code stage id -> state.json on disk: 
 end)
 
 -- 8 ---------------------------------------------------------------------------------------------
-test(':Tollgate status shows `tollgate status <root>` in a scratch buffer', function()
+test(':Tollgate status opens a float with the stages, their states and the current status', function()
   edit(sneaky)
   vim.cmd('Tollgate status')
   local sb
@@ -297,11 +297,33 @@ test(':Tollgate status shows `tollgate status <root>` in a scratch buffer', func
   end)
   local lines = vim.api.nvim_buf_get_lines(sb, 0, -1, false)
   local text = table.concat(lines, '\n')
-  out('    # ' .. lines[1])
+  for _, l in ipairs(lines) do
+    out('    # ' .. l)
+  end
   assert(text:find(bin .. ' status ' .. proj, 1, true), 'header: ' .. lines[1])
   assert(not lines[1]:find('exit 2', 1, true), 'tollgate status failed: ' .. text)
-  assert(text:find('code', 3, true), 'status output does not name the stage code: ' .. text)
+  -- A floating window, current, showing the buffer.
+  local win = vim.api.nvim_get_current_win()
+  assert(vim.api.nvim_win_get_buf(win) == sb, 'the float is not the current window')
+  assert(vim.api.nvim_win_get_config(win).relative == 'editor', 'not a floating window')
+  -- Every stage in pipeline order, with its state; the current one with the run's status.
+  local order = {}
+  for _, l in ipairs(lines) do
+    for _, mark in ipairs({ '✓ ', '▶ ', '✗ ', '· ' }) do
+      if vim.startswith(l, mark) then
+        table.insert(order, l:sub(#mark + 1):match('^(%S+)'))
+      end
+    end
+  end
+  assert(vim.deep_equal(order, { 'bootstrap', 'prd', 'ui', 'tech', 'code', 'validation', 'preview' }),
+    'stages: ' .. table.concat(order, ','))
+  assert(text:find('\n✓ bootstrap%s+done\n'), 'bootstrap done: ' .. text)
+  assert(text:find('▶ code%s+current: running · attempt 2 of 2'), 'code current: ' .. text)
+  assert(text:find('· validation%s+not reached'), 'validation not reached: ' .. text)
+  -- The open blocker of the current stage, under it.
+  assert(text:find('✗ unauthorized%-write: artifacts/prd/sneaky.md  %(policy → user%)'), 'blocker: ' .. text)
   vim.cmd('close')
+  assert(vim.fn.bufwinid(sb) == -1, 'the float is still open')
 end)
 
 -- 9 ---------------------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ Recommended Action:
   1. Return to Build: re-open stage tech and fix on top of the archived attempt
 ============================================
 LOG
+# The code stage's first attempt, archived (compared with the current file in the Tollgate view).
+mkdir -p artifacts/_failed/code/attempt-1/backend/src
+printf 'export const port = 8080;\n' > artifacts/_failed/code/attempt-1/backend/src/index.ts
 # Everything so far predates the code stage (no git here: changed = modified after startTime).
 find . -exec touch -d '-2 hours' {} +
 # What the code agent wrote during its stage: one file inside its permissions, one outside.

@@ -11,7 +11,10 @@
 //   3. Problems panel lists it
 //   4. code action "Quarantine…" applied    (Ctrl+. in the editor), file moved on disk
 //   5. pipeline/error.log highlighted       (language mode + TextMate scopes via "Inspect Editor Tokens")
-//   6. a click on the status bar item shows `tollgate status` in the "Tollgate Status" channel
+//   6. the palette's "Show Run Status" shows `tollgate status` in the "Tollgate Status" channel
+//   the Tollgate view (after 1): a click on the status bar item reveals it with the stages in order;
+//   a blocker click opens its file; "Compare with Current" on an archived file opens a diff editor;
+//   a file written outside the editor appears as a new blocker, and goes when it is removed
 //   7. the palette's "Return to Build…" asks for the stage (quick pick, current stage first), cancelled
 // Scenario "missing-binary" (tollgate.path points nowhere):
 //   1. an error message names the path that was tried, the status bar shows the error
@@ -191,6 +194,100 @@ try {
       return (t.match(/code · running · [^\n]*/) || [''])[0];
     });
 
+    // The Tollgate view: rows of the custom tree in the Explorer.
+    // A row's text is its label, a space, its description (read apart: innerText may glue them).
+    const viewRows = () => page.locator('.customview-tree .monaco-list-row');
+    const rowText = e => {
+      const t = sel => (e.querySelector(sel)?.textContent || '').replace(/\u00a0/g, ' ').trim();
+      return `${t('.label-name')} ${t('.label-description')}`.trim();
+    };
+    const rowTexts = () => page.evaluate(src => {
+      const rowText = eval(src);
+      return [...document.querySelectorAll('.customview-tree .monaco-list-row')].map(rowText);
+    }, rowText.toString());
+    async function waitForRow(re, timeout = stepTimeout) {
+      await page.waitForFunction(([src, fn]) => {
+        const rowText = eval(fn);
+        return [...document.querySelectorAll('.customview-tree .monaco-list-row')].some(e => new RegExp(src).test(rowText(e)));
+      }, [re.source, rowText.toString()], { timeout, polling: 250 });
+      const index = (await rowTexts()).findIndex(t => re.test(t));
+      return viewRows().nth(index);
+    }
+    const foldersHeader = () => page.locator('.explorer-viewlet .pane-header', { hasText: path.basename(folder) }).first();
+    async function setFoldersExpanded(open) {
+      const h = foldersHeader();
+      if (((await h.getAttribute('aria-expanded')) === 'true') !== open) await h.click();
+      await page.waitForTimeout(400);
+    }
+    const view = await check('status bar item reveals the Tollgate view with the stages in order', async () => {
+      needServer();
+      await page.locator('.part.statusbar .statusbar-item', { hasText: /code · / }).first().click();
+      await waitForRow(/^bootstrap/, 45000);
+      // Room for the whole tree: the folder section of the Explorer is folded while the view is checked.
+      await setFoldersExpanded(false);
+      await waitForRow(/^preview/);
+      const rows = await rowTexts();
+      const stages = rows.map(r => r.split(' ')[0]).filter(id => ['bootstrap', 'prd', 'ui', 'tech', 'code', 'validation', 'preview'].includes(id));
+      if (stages.join(',') !== 'bootstrap,prd,ui,tech,code,validation,preview') throw new Error(`stages: ${JSON.stringify(rows)}`);
+      const code = rows.find(r => r.startsWith('code '));
+      if (!/current: running · attempt 1 of 2 · 1 blocker/.test(code || '')) throw new Error(`code row: ${code}`);
+      await shot('09-tollgate-view');
+      return code;
+    });
+    await check('a blocker in the view opens its file on the finding', async () => {
+      if (!view) throw new Error('no view');
+      // A blocker of stage validation: its output outside its permissions, pipeline.yaml line 89.
+      // (Not sneaky.md: an editor VS Code keeps open would outlive its quarantine below.)
+      const stage = await waitForRow(/^validation not reached/);
+      if ((await stage.getAttribute('aria-expanded')) !== 'true') await stage.click();
+      const row = await waitForRow(/^output-outside-permissions: artifacts\/backend\/ policy → user/);
+      await row.click();
+      await page.waitForFunction(() => /^pipeline\.yaml/.test(document.querySelector('.tabs-container .tab.active')?.getAttribute('aria-label') || ''),
+        undefined, { timeout: stepTimeout });
+      // The selection is the diagnostic's range, on line 89 (`artifacts/backend/`).
+      await waitForText(/Ln 89, Col \d+ \(\d+ selected\)/, stepTimeout, '.part.statusbar');
+      await shot('10-blocker-opened');
+      const t = await page.locator('.part.statusbar').innerText();
+      return `pipeline.yaml opened, ${(t.match(/Ln 89, Col \d+ \(\d+ selected\)/) || [''])[0]}`;
+    });
+    await check('"Compare with Current" on an archived file opens a diff editor', async () => {
+      if (!view) throw new Error('no view');
+      const attempt = await waitForRow(/^attempt 1 \(archived\)/);
+      if ((await attempt.getAttribute('aria-expanded')) !== 'true') await attempt.click();
+      const file = await waitForRow(/^backend\/src\/index\.ts now artifacts\/backend\/src\/index\.ts/);
+      await file.hover();
+      // The inline action of the row (the same command as its context menu entry).
+      await file.locator('.action-label[aria-label="Compare with Current"]').click();
+      await page.waitForSelector('.editor-instance .monaco-diff-editor', { timeout: stepTimeout });
+      await waitForText(/8080/, stepTimeout, '.editor-instance .monaco-diff-editor');
+      await waitForText(/3000/, stepTimeout, '.editor-instance .monaco-diff-editor');
+      await page.waitForTimeout(500);
+      await shot('11-compare-with-current');
+      const tab = await page.evaluate(() => document.querySelector('.tabs-container .tab.active')?.getAttribute('aria-label') || '');
+      return `diff editor: ${tab}`;
+    });
+    await check('the view follows a file written outside the editor', async () => {
+      if (!view) throw new Error('no view');
+      const extra = path.join(folder, 'artifacts/tech/extra.md');
+      fs.writeFileSync(extra, '# written by the code agent\n');
+      await waitForRow(/unauthorized-write: artifacts\/tech\/extra\.md/, 30000);
+      await waitForRow(/^code current: running · attempt 1 of 2 · 2 blockers/);
+      await shot('12-view-updated');
+      fs.rmSync(extra);
+      await page.waitForFunction(() => ![...document.querySelectorAll('.customview-tree .monaco-list-row')]
+        .some(e => /extra\.md/.test(e.textContent)), undefined, { timeout: 30000, polling: 250 });
+      await waitForRow(/^code current: running · attempt 1 of 2 · 1 blocker/);
+      return 'a blocker for artifacts/tech/extra.md came and went';
+    });
+    // Back to the folder tree and a plain editor area for the checks below.
+    try {
+      await page.keyboard.press('Escape');
+      await runPaletteCommand('View: Close All Editors');
+      await setFoldersExpanded(true);
+    } catch (e) {
+      log('restoring the explorer:', e.message);
+    }
+
     const diag = await check('unauthorized-write squiggle on artifacts/prd/sneaky.md', async () => {
       needServer();
       await openInExplorer('artifacts/prd/sneaky.md');
@@ -292,9 +389,9 @@ try {
       return `language Tollgate Error Log; scope ${scope.trim()}`;
     });
 
-    await check('clicking the status bar item shows `tollgate status` in an output channel', async () => {
+    await check('palette "Tollgate: Show Run Status" shows `tollgate status` in an output channel', async () => {
       needServer();
-      await page.locator('.part.statusbar .statusbar-item', { hasText: /code · / }).first().click();
+      await runPaletteCommand('Tollgate: Show Run Status');
       // The channel scrolls to its end (lines above are not in the DOM): its last line is the
       // extension's summary of the exit code.
       await waitForText(/\((the run is blocked|nothing blocks the run)\)/, stepTimeout, '.part.panel');

@@ -8,7 +8,8 @@
 # (b) build the release binary and the .vsix, (c) make a throwaway copy of the example project
 # with an active run, (d) serve it with the .vsix installed and `tollgate.path` set, and probe it:
 # the unauthorized-write squiggle and Problems entry, the "Quarantine…" code action and the file
-# moved on disk, the error-log grammar; then once more with a missing binary (the error message).
+# moved on disk, the error-log grammar, the Tollgate view (stages, a blocker opening its finding,
+# Compare with Current, a live update); then once more with a missing binary (the error message).
 #
 # Env: TOLLGATE_E2E_CACHE (install dir, default ~/.cache/tollgate-e2e/vscode), TOLLGATE_BIN (use this
 # binary instead of building target/release/tollgate), TOLLGATE_E2E_SKIP_BUILD=1 (use the existing

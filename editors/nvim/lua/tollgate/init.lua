@@ -583,7 +583,11 @@ end
 
 -- :Tollgate status ------------------------------------------------------------------------------
 
-local function show_scratch(title, lines)
+local NS = vim.api.nvim_create_namespace('tollgate.status')
+
+--- Shows `lines` (a title first) in a floating window over the editor, in the
+--- scratch buffer tollgate://status; `q` or <Esc> closes it.
+local function show_float(title, lines, marks)
   local name = 'tollgate://status'
   local bufnr = vim.fn.bufnr(name)
   if bufnr == -1 or not vim.api.nvim_buf_is_valid(bufnr) then
@@ -591,38 +595,73 @@ local function show_scratch(title, lines)
     vim.api.nvim_buf_set_name(bufnr, name)
     vim.bo[bufnr].bufhidden = 'hide'
     vim.bo[bufnr].swapfile = false
-    vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = bufnr, silent = true })
+    for _, key in ipairs({ 'q', '<Esc>' }) do
+      vim.keymap.set('n', key, '<cmd>close<cr>', { buffer = bufnr, silent = true })
+    end
   end
+  local all = vim.list_extend({ title, '' }, lines)
   vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, vim.list_extend({ title, '' }, lines))
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, all)
   vim.bo[bufnr].modifiable = false
   vim.bo[bufnr].modified = false
-  local win = vim.fn.bufwinid(bufnr)
-  if win == -1 then
-    vim.cmd('botright split')
-    vim.api.nvim_win_set_buf(0, bufnr)
-    vim.api.nvim_win_set_height(0, math.max(5, math.min(#lines + 3, 20)))
-  else
-    vim.api.nvim_set_current_win(win)
+  vim.api.nvim_buf_clear_namespace(bufnr, NS, 0, -1)
+  for _, m in ipairs(marks or {}) do
+    pcall(vim.api.nvim_buf_add_highlight, bufnr, NS, m[2], m[1] + 2, 0, -1)
   end
-  return bufnr
+  local width = 20
+  for _, l in ipairs(all) do
+    width = math.max(width, vim.fn.strdisplaywidth(l))
+  end
+  width = math.min(width + 2, math.max(20, vim.o.columns - 4))
+  local height = math.min(#all, math.max(3, vim.o.lines - 6))
+  local cfg = {
+    relative = 'editor',
+    width = width,
+    height = height,
+    row = math.max(0, math.floor((vim.o.lines - height) / 2) - 1),
+    col = math.max(0, math.floor((vim.o.columns - width) / 2)),
+    style = 'minimal',
+    border = 'rounded',
+    title = ' Tollgate ',
+    title_pos = 'center',
+  }
+  local win = vim.fn.bufwinid(bufnr)
+  if win ~= -1 and vim.api.nvim_win_get_config(win).relative ~= '' then
+    vim.api.nvim_win_set_config(win, cfg)
+    vim.api.nvim_set_current_win(win)
+  else
+    win = vim.api.nvim_open_win(bufnr, true, cfg)
+  end
+  vim.wo[win].wrap = false
+  vim.wo[win].cursorline = true
+  return bufnr, win
 end
 
---- Runs `tollgate status <root>` and shows its output in a scratch buffer (tollgate://status).
+--- Runs `tollgate status <root> --format json` and shows the run as a picture in
+--- text (stages, states, attempts, blockers, archived attempts) in a floating window.
 ---@param cb? fun(bufnr: integer, code: integer, lines: string[])
 function M.status(root, cb)
   if not M.check_binary() then
     return
   end
   local _, bin = M.binary()
-  local argv = { bin, 'status', root }
+  local argv = { bin, 'status', root, '--format', 'json' }
   local function done(code, out, errout)
-    local lines = vim.split((out or '') .. (errout or ''), '\n', { plain = true })
-    while #lines > 0 and lines[#lines] == '' do
-      table.remove(lines)
-    end
     local meaning = ({ [0] = 'nothing blocks', [1] = 'the run is blocked', [2] = 'error' })[code] or 'error'
-    local bufnr = show_scratch(string.format('$ %s   (exit %d: %s)', table.concat(argv, ' '), code, meaning), lines)
+    local ok, decoded = pcall(vim.json.decode, out or '')
+    local lines, marks
+    if code < 2 and ok and type(decoded) == 'table' then
+      local picture = require('tollgate.picture')
+      picture.highlights()
+      local drawn = picture.lines(decoded)
+      lines, marks = drawn.lines, drawn.marks
+    else
+      lines = vim.split((out or '') .. (errout or ''), '\n', { plain = true })
+      while #lines > 0 and lines[#lines] == '' do
+        table.remove(lines)
+      end
+    end
+    local bufnr = show_float(string.format('$ %s   (exit %d: %s)', table.concat(argv, ' '), code, meaning), lines, marks)
     if code >= 2 then
       notify('tollgate status failed (exit ' .. code .. '): ' .. (lines[1] or ''), vim.log.levels.ERROR)
     end

@@ -747,6 +747,25 @@ impl TestServer {
         self.log.push(m);
     }
 
+    /// The notifications `method` received so far, in order.
+    pub fn notifications(&mut self, method: &str) -> Vec<Value> {
+        self.drain();
+        self.log.iter().filter(|m| m["method"] == method).map(|m| m["params"].clone()).collect()
+    }
+
+    /// Waits until the `n`th (0-based) notification `method` arrives; its params.
+    pub fn wait_for_notification(&mut self, method: &str, n: usize, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(p) = self.notifications(method).get(n) {
+                return p.clone();
+            }
+            if !self.pump(deadline) && Instant::now() >= deadline {
+                self.fail(&format!("no {method} notification number {} within {timeout:?}", n + 1));
+            }
+        }
+    }
+
     /// Takes in whatever has arrived, without waiting.
     pub fn drain(&mut self) {
         while let Ok(m) = self.rx.try_recv() {

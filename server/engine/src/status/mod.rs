@@ -4,6 +4,7 @@
 //! picture of the run is drawn from it.
 
 mod next;
+mod stages;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use serde_json::Value;
 use tollgate_text::{LineIndex, PositionEncoding};
 
 pub use next::{next_step, shell_quote};
+pub use stages::{Archived, FileView, Folder, StageState, StageView, FAILED_DIR, MAX_FILES, UNTRUSTED_DIR};
 
 use crate::analysis::{read_text, Snapshot};
 use crate::model::pipeline::DEFAULT_MAX_ATTEMPTS;
@@ -32,6 +34,8 @@ pub struct Report {
     pub blockers: Vec<Entry>,
     pub warnings: Vec<Entry>,
     pub next: Option<String>,
+    /// Every stage in pipeline order (then those only the run state names).
+    pub stages: Vec<StageView>,
 }
 
 /// One blocker (an error) or warning.
@@ -73,8 +77,8 @@ impl Report {
                 next: next::blocker_next(f, line),
             }
         };
-        let blockers: Vec<Entry> =
-            findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).map(&mut entry).collect();
+        let errors: Vec<&Finding> = findings.iter().filter(|f| f.diagnostic.severity == Severity::Error).collect();
+        let blockers: Vec<Entry> = errors.iter().map(|f| entry(f)).collect();
         let warnings: Vec<Entry> =
             findings.iter().filter(|f| f.diagnostic.severity == Severity::Warning).map(&mut entry).collect();
         // A person's decision comes first (the failure policy stops the automation);
@@ -99,6 +103,10 @@ impl Report {
             blockers,
             warnings,
             next,
+            stages: stages::stages(
+                snapshot,
+                &errors.iter().map(|f| f.diagnostic.data.stage.clone()).collect::<Vec<_>>(),
+            ),
         }
     }
 

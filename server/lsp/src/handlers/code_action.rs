@@ -132,7 +132,8 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     .map(|id| id.value.clone())
             });
             if let Some(stage) = stage {
-                let current = state.ws.snapshot.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone());
+                let current =
+                    state.ws.snapshot.state().and_then(|st| st.current_stage.as_ref()).map(|c| c.value.clone());
                 let is_current = current.as_deref() == Some(stage.as_str());
                 let mut reqs = vec![
                     Request::ReturnToBuild { stage: stage.clone() },

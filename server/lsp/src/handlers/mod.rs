@@ -7,6 +7,7 @@ pub mod execute_command;
 pub mod lifecycle;
 pub mod navigation;
 pub mod pull_diagnostics;
+pub mod status;
 pub mod text_sync;
 pub mod watched_files;
 

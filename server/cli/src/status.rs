@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tollgate_engine::analysis::Snapshot;
-use tollgate_engine::diagnostic::{Fix, SeverityOverrides};
+use tollgate_engine::diagnostic::Fix;
 use tollgate_engine::model::pipeline::DEFAULT_MAX_ATTEMPTS;
 use tollgate_engine::{Code, Finding, Severity};
 
@@ -17,6 +17,10 @@ pub struct Args {
     dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     format: StatusFormat,
+    /// Override a code's severity, as for `check`: CODE=error|warning|information|hint|off
+    /// (repeatable). Only errors block the run.
+    #[arg(long = "severity", value_name = "CODE=LEVEL")]
+    severity: Vec<String>,
 }
 
 /// `status` speaks to a person (text) or a script (JSON); SARIF and GitHub
@@ -103,7 +107,11 @@ fn blocker_next(f: &Finding, line: u32) -> String {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (snapshot, findings) = match crate::analyze_dir(args.dir, &SeverityOverrides::default()) {
+    let overrides = match crate::check::parse_overrides(&args.severity) {
+        Ok(o) => o,
+        Err(e) => return crate::fail(2, &e),
+    };
+    let (snapshot, findings) = match crate::analyze_dir(args.dir, &overrides) {
         Ok(done) => done,
         Err(code) => return code,
     };
@@ -172,8 +180,14 @@ pub fn report(snapshot: &Snapshot, findings: &[Finding]) -> Value {
 pub fn render_text(r: &Value) -> String {
     let mut out = String::new();
     let s = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| "-".to_string());
+    // Paths as seen from the current directory, as `check` prints them (JSON keeps them root-relative).
+    let base = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    let p = |v: &Value| match (&base, r["root"].as_str()) {
+        (Some(base), Some(root)) => output::relative_path(base, &std::path::Path::new(root).join(s(v))),
+        _ => s(v),
+    };
     out.push_str(&format!("root:      {}\n", s(&r["root"])));
-    out.push_str(&format!("pipeline:  {}\n", s(&r["pipeline"])));
+    out.push_str(&format!("pipeline:  {}\n", if r["pipeline"].is_string() { p(&r["pipeline"]) } else { s(&r["pipeline"]) }));
     let attempts = match r["attempts"].as_u64() {
         Some(a) => format!(" (attempt {a} of {})", r["max_attempts"]),
         None => String::new(),
@@ -193,7 +207,7 @@ pub fn render_text(r: &Value) -> String {
                 s(&b["code"]),
                 s(&b["subject"]),
                 s(&b["return_to"]),
-                s(&b["path"]),
+                p(&b["path"]),
                 b["line"],
                 s(&b["message"])
             ));
@@ -202,7 +216,7 @@ pub fn render_text(r: &Value) -> String {
     if !warnings.is_empty() {
         out.push_str(&format!("warnings:  {}\n", warnings.len()));
         for w in &warnings {
-            out.push_str(&format!("  - {} ({}:{}) {}\n", s(&w["code"]), s(&w["path"]), w["line"], s(&w["message"])));
+            out.push_str(&format!("  - {} ({}:{}) {}\n", s(&w["code"]), p(&w["path"]), w["line"], s(&w["message"])));
         }
     }
     out.push_str(&format!("next:      {}\n", r["next"].as_str().unwrap_or("nothing blocks the run")));

@@ -23,23 +23,18 @@ pub struct Sources<'a> {
     texts: HashMap<String, (Arc<str>, LineIndex)>,
     /// The current directory (canonical), what shown paths are relative to.
     base: PathBuf,
-    /// The root as seen from `base`: `sub/factory/`, `../`, or empty when they are one.
-    prefix: String,
 }
 
 impl<'a> Sources<'a> {
     pub fn new(root: &'a Path) -> Self {
         let base = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_else(|_| root.to_path_buf());
-        Sources { root, texts: HashMap::new(), prefix: root_prefix(&base, root), base }
+        Sources { root, texts: HashMap::new(), base }
     }
 
-    /// `rel` (root-relative, `/`-separated) as seen from the current directory.
+    /// `rel` (root-relative, `/`-separated) as seen from the current directory:
+    /// `sub/factory/pipeline.yaml` from above the root, `sneaky.md` from `artifacts/prd/`.
     pub fn shown(&self, rel: &str) -> String {
-        if self.prefix.starts_with("../") {
-            // The current directory is inside the root: `sneaky.md`, not `../../artifacts/prd/sneaky.md`.
-            return relative_path(&self.base, &self.root.join(rel));
-        }
-        format!("{}{rel}", self.prefix)
+        relative_path(&self.base, &self.root.join(rel))
     }
 
     /// The root itself, as `check` names it: its full path.
@@ -75,16 +70,6 @@ impl<'a> Sources<'a> {
     pub fn line(&mut self, path: &str, line: u32) -> String {
         let (text, index) = self.get(path);
         index.line_range(text, line).map(|r| r.slice(text).to_string()).unwrap_or_default()
-    }
-}
-
-/// How the root is reached from `base`, `/`-separated with a trailing `/` (`sub/factory/`,
-/// `../../`), or empty when `base` is the root. With nothing in common (another drive),
-/// the root's full path.
-pub fn root_prefix(base: &Path, root: &Path) -> String {
-    match relative_path(base, root).as_str() {
-        "" => String::new(),
-        rel => format!("{rel}/"),
     }
 }
 

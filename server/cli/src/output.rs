@@ -339,7 +339,10 @@ pub fn codes(as_json: bool) -> String {
                 json!({"code": code, "severity": severity, "class": class, "description": description})
             })
             .collect();
-        return format!("{}\n", serde_json::to_string_pretty(&json!({"version": 1, "codes": items})).unwrap_or_default());
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({"version": 1, "codes": items})).unwrap_or_default()
+        );
     }
     let header = ["code", "severity", "class", "description"].map(String::from);
     let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0);

@@ -187,7 +187,10 @@ pub fn render_text(r: &Value) -> String {
         _ => s(v),
     };
     out.push_str(&format!("root:      {}\n", s(&r["root"])));
-    out.push_str(&format!("pipeline:  {}\n", if r["pipeline"].is_string() { p(&r["pipeline"]) } else { s(&r["pipeline"]) }));
+    out.push_str(&format!(
+        "pipeline:  {}\n",
+        if r["pipeline"].is_string() { p(&r["pipeline"]) } else { s(&r["pipeline"]) }
+    ));
     let attempts = match r["attempts"].as_u64() {
         Some(a) => format!(" (attempt {a} of {})", r["max_attempts"]),
         None => String::new(),

@@ -433,7 +433,10 @@ fn list_codes_gives_every_code_its_default_severity_and_class() {
     for (args, message) in [
         (&["check", "--list-codes", "."][..], "cannot be used with"),
         (&["check", "--list-codes", "--severity", "stale-scope=off"], "cannot be used with"),
-        (&["check", "--list-codes", "--format", "sarif"], "tollgate: --list-codes prints `--format text` or `--format json`"),
+        (
+            &["check", "--list-codes", "--format", "sarif"],
+            "tollgate: --list-codes prints `--format text` or `--format json`",
+        ),
     ] {
         let run = tollgate(dir.path(), args);
         assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{args:?}");

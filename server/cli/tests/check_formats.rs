@@ -633,8 +633,12 @@ fn from_the_repository_top_annotations_land_on_files_that_exist() {
     let (_, stdout, _) = check_in(&top, &["sub/factory", "--format", "json"]);
     let log: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(log["root"], top.join("sub/factory").display().to_string());
-    let paths: Vec<String> =
-        log["findings"].as_array().unwrap().iter().map(|f| format!("sub/factory/{}", f["path"].as_str().unwrap())).collect();
+    let paths: Vec<String> = log["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("sub/factory/{}", f["path"].as_str().unwrap()))
+        .collect();
     assert_eq!(paths, files);
 }
 

@@ -203,14 +203,15 @@ fn lsp_accepts_the_stdio_flag_that_clients_pass() {
             break msg;
         }
     };
-    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": null, "capabilities": {}}}));
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": null, "capabilities": {}}}),
+    );
     let init = answer(1);
     assert_eq!(init["result"]["serverInfo"]["name"], "tollgate", "{init}");
     send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
     send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
     assert_eq!(answer(2)["result"], Value::Null);
     send(json!({"jsonrpc": "2.0", "method": "exit"}));
-    drop(send);
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -617,9 +617,15 @@ fn text_paths_are_relative_to_the_current_directory() {
         run.stdout
     );
     // The next step stays a command to run with the root's own paths (`--path` is root-relative).
-    assert_eq!(lines.last(), Some(&"next:      tollgate recover quarantine --path artifacts/prd/sneaky.md --stage code"));
+    assert_eq!(
+        lines.last(),
+        Some(&"next:      tollgate recover quarantine --path artifacts/prd/sneaky.md --stage code")
+    );
     // JSON keeps root-relative paths whatever the current directory.
     let json = status(parent, &[name, "--format", "json"]);
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!((&v["pipeline"], &v["blockers"][0]["path"]), (&json!("pipeline.yaml"), &json!("artifacts/prd/sneaky.md")));
+    assert_eq!(
+        (&v["pipeline"], &v["blockers"][0]["path"]),
+        (&json!("pipeline.yaml"), &json!("artifacts/prd/sneaky.md"))
+    );
 }

@@ -4,6 +4,7 @@
 # every suite and prints one closing line.
 #
 #   bash tests/run.sh            # every suite
+#   bash tests/run.sh quick      # rust grammar vscode-unit: no browser, no Neovim, no root
 #   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture fuzz
 #
 # Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/, the pictures of
@@ -14,6 +15,7 @@ cd "$REPO"
 unset CARGO_TARGET_DIR   # the e2e suites use target/release/tollgate
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture fuzz)
+[ "${SUITES[*]}" = quick ] && SUITES=(rust grammar vscode-unit)
 LOGS="$REPO/tests/e2e/artifacts"
 mkdir -p "$LOGS"
 passed=0
@@ -42,7 +44,8 @@ npm_test() { # npm_test DIR : a clean install from the lock file, then `npm test
 
 for suite in "${SUITES[@]}"; do
   case "$suite" in
-    rust) run rust cargo test --workspace --locked ;;
+    # --no-fail-fast: a failing test binary must not hide the results of the others.
+    rust) run rust cargo test --workspace --locked --no-fail-fast ;;
     grammar) run grammar npm_test syntaxes ;;
     vscode-unit) run vscode-unit npm_test editors/vscode ;;
     nvim) run nvim bash -c "$(declare -f need_release); need_release && bash tests/e2e/nvim/run.sh" ;;
@@ -50,7 +53,7 @@ for suite in "${SUITES[@]}"; do
     picture) run picture bash -c "$(declare -f need_release); need_release && TOLLGATE_BIN=target/release/tollgate bash tests/e2e/picture/run.sh" ;;
     # The stable runner: a nightly libFuzzer build takes far longer than CI should.
     fuzz) run fuzz env FUZZ_STABLE=1 FUZZ_SECONDS=10 bash tests/fuzz.sh ;;
-    *) echo "unknown suite: $suite (rust grammar vscode-unit nvim vscode picture fuzz)"; exit 2 ;;
+    *) echo "unknown suite: $suite (quick, or some of: rust grammar vscode-unit nvim vscode picture fuzz)"; exit 2 ;;
   esac
 done
 

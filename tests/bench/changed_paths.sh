@@ -24,9 +24,9 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ROOT="$WORK/app"
 mkdir -p "$ROOT/.factory" "$ROOT/policies"
-cp "$HERE/../shared/fixtures/agent-app-factory/pipeline.yaml" "$ROOT/" 2>/dev/null ||
+cp "$HERE/tests/fixtures/agent-app-factory/pipeline.yaml" "$ROOT/" 2>/dev/null ||
   printf 'stages:\n  - id: code\n    agent: a.md\n    outputs: [artifacts/backend/]\n' >"$ROOT/pipeline.yaml"
-cp "$HERE/../shared/fixtures/agent-app-factory/policies/capability.matrix.md" "$ROOT/policies/" 2>/dev/null || true
+cp "$HERE/tests/fixtures/agent-app-factory/policies/capability.matrix.md" "$ROOT/policies/" 2>/dev/null || true
 printf 'node_modules/\n' >"$ROOT/.gitignore"
 
 # Tracked files spread over 100 directories (half allowed for `code`, half not).

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "shared" / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
 from lspbench import BenchError, LspClient, percentile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,17 +7,19 @@
 #
 # Environment: EDITS (200), TIMEOUT (seconds per wait, 60), PEER=0 skips the peer,
 # PEER_VERSION (2.0.0), PEER_DIR (where the peer is installed; default
-# ~/.cache/tollgate-bench/peer, since ../shared/bench is read-only), KEEP_TMP=1.
-# Builds release into ${CARGO_TARGET_DIR:-target}. Uses ../shared/bench/{lspbench,gen_pipeline}.py.
+# ~/.cache/tollgate-bench/peer, outside the repository), KEEP_TMP=1.
+# Builds release into ${CARGO_TARGET_DIR:-target}; PROFILE=profiling builds the profile with
+# symbols instead (same code and speed, for `perf record` on the server while it runs).
+# Uses tests/bench/peer/{lspbench,gen_pipeline}.py (copies, see peer/ORIGIN.md).
 #
-# The peer runs as ../shared/bench/run_peer.sh runs it (same settings, schema and
+# The peer runs as tests/bench/peer/run_peer.sh runs it (same settings, schema and
 # checks): `stock` is the published package (it debounces validation by 200 ms),
 # `nodelay` a copy with that delay patched to 0, the fair baseline for a server that
 # does not debounce.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH=$(cd "$HERE/../shared/bench" && pwd)
+BENCH="$HERE/tests/bench/peer"
 EDITS=${EDITS:-200}
 TIMEOUT=${TIMEOUT:-60}
 VERSION=${PEER_VERSION:-2.0.0}
@@ -26,10 +28,11 @@ SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(100 1000 5000)
 TARGET=${CARGO_TARGET_DIR:-$HERE/target}
 
-echo "building release ..."
-(cd "$HERE" && cargo build --release -q -p tollgate && cargo build --release -q -p tollgate-yaml --example bench)
-TOLLGATE="$TARGET/release/tollgate"
-PARSE_BENCH="$TARGET/release/examples/bench"
+PROFILE=${PROFILE:-release}
+echo "building $PROFILE ..."
+(cd "$HERE" && cargo build --profile "$PROFILE" -q -p tollgate && cargo build --profile "$PROFILE" -q -p tollgate-yaml --example bench)
+TOLLGATE="$TARGET/$PROFILE/tollgate"
+PARSE_BENCH="$TARGET/$PROFILE/examples/bench"
 
 # --- the peer, installed as run_peer.sh does, into a directory of our own ----------
 STOCK="$PEER_DIR/node_modules/yaml-language-server"

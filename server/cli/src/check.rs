@@ -19,11 +19,18 @@ use crate::Format;
 pub struct Args {
     /// The factory root, or a directory below it (default: the current directory).
     dir: Option<PathBuf>,
+    /// Output format. Paths in text, github and sarif are relative to the current
+    /// directory; json keeps root-relative paths and names the root.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Override a code's severity: CODE=error|warning|information|hint|off (repeatable).
+    /// Override a code's severity: CODE=error|warning|information|hint|off (repeatable;
+    /// `--list-codes` shows every code and its default).
     #[arg(long = "severity", value_name = "CODE=LEVEL")]
     severity: Vec<String>,
+    /// List every finding code with its default severity, blocker class and meaning, then exit
+    /// (text or json).
+    #[arg(long, conflicts_with_all = ["dir", "severity"])]
+    list_codes: bool,
 }
 
 pub fn parse_overrides(items: &[String]) -> Result<SeverityOverrides, String> {
@@ -40,6 +47,15 @@ pub fn parse_overrides(items: &[String]) -> Result<SeverityOverrides, String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if args.list_codes {
+        return match args.format {
+            Format::Text | Format::Json => {
+                output::emit(&output::codes(args.format == Format::Json));
+                ExitCode::SUCCESS
+            }
+            _ => crate::fail(2, "--list-codes prints `--format text` or `--format json`"),
+        };
+    }
     let overrides = match parse_overrides(&args.severity) {
         Ok(o) => o,
         Err(e) => return crate::fail(2, &e),

@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the language server over stdio.
-    Lsp,
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Run every check once; exit 0 clean, 1 with errors, 2 on usage or I/O errors.
     Check(check::Args),
     /// Show the run: stage, status, attempts, open blockers and the next step.
@@ -87,7 +91,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Lsp => {
+        Command::Lsp { .. } => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
                 .with_ansi(false)

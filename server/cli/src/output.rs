@@ -3,24 +3,43 @@
 //! Ranges are bytes inside the engine; here they become 0-based LSP positions
 //! (UTF-16 columns) for JSON, and 1-based lines and UTF-16 columns for text,
 //! SARIF and GitHub (so every format agrees with what an editor shows).
+//!
+//! Paths: findings hold root-relative paths. JSON keeps them and names the root;
+//! text, GitHub and SARIF show them relative to the current directory (as ruff,
+//! ESLint and actionlint do), so an annotation made from a repository's top lands
+//! on `sub/factory/pipeline.yaml` when the factory root is `sub/factory`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tollgate_engine::analysis::read_text;
 use tollgate_engine::{Code, Finding, LineCol, LineIndex, PositionEncoding, Severity, TextRange};
 
-/// Texts of the files findings point into, read once each.
+/// Texts of the files findings point into, read once each, and how their paths are shown.
 pub struct Sources<'a> {
     root: &'a Path,
     texts: HashMap<String, (Arc<str>, LineIndex)>,
+    /// The current directory (canonical), what shown paths are relative to.
+    base: PathBuf,
 }
 
 impl<'a> Sources<'a> {
     pub fn new(root: &'a Path) -> Self {
-        Sources { root, texts: HashMap::new() }
+        let base = std::env::current_dir().and_then(std::fs::canonicalize).unwrap_or_else(|_| root.to_path_buf());
+        Sources { root, texts: HashMap::new(), base }
+    }
+
+    /// `rel` (root-relative, `/`-separated) as seen from the current directory:
+    /// `sub/factory/pipeline.yaml` from above the root, `sneaky.md` from `artifacts/prd/`.
+    pub fn shown(&self, rel: &str) -> String {
+        relative_path(&self.base, &self.root.join(rel))
+    }
+
+    /// The root itself, as `check` names it: its full path.
+    pub fn root(&self) -> &Path {
+        self.root
     }
 
     /// Adds a text the caller already holds (so it is not read again).
@@ -54,6 +73,20 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// `target` as seen from the directory `base` (both absolute and canonical), `/`-separated:
+/// `sub/factory/x`, `../x`, empty for `base` itself; the full path when they share nothing.
+pub fn relative_path(base: &Path, target: &Path) -> String {
+    let from: Vec<Component> = base.components().collect();
+    let to: Vec<Component> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return target.display().to_string();
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
+}
+
 pub fn lsp_range(start: LineCol, end: LineCol) -> Value {
     json!({
         "start": {"line": start.line, "character": start.col},
@@ -77,12 +110,17 @@ pub fn json(findings: &[Finding], sources: &mut Sources) -> String {
             })
         })
         .collect();
-    serde_json::to_string_pretty(&json!({"version": 1, "findings": items})).unwrap_or_default()
+    let root = sources.root().display().to_string();
+    serde_json::to_string_pretty(&json!({"version": 1, "root": root, "findings": items})).unwrap_or_default()
 }
 
-/// rustc-style: the header, the location, the source line with the range marked.
+/// rustc-style: the header, the location, the source line with the range marked;
+/// first the root that was checked, last the counts.
 pub fn text(findings: &[Finding], sources: &mut Sources) -> String {
-    let mut out = String::new();
+    let mut out = format!("root: {}\n", sources.root().display());
+    if !findings.is_empty() {
+        out.push('\n');
+    }
     for f in findings {
         let d = &f.diagnostic;
         let (start, end) = sources.positions(&f.path, d.range);
@@ -90,7 +128,7 @@ pub fn text(findings: &[Finding], sources: &mut Sources) -> String {
         let gutter = (start.line + 1).to_string();
         let pad = " ".repeat(gutter.len());
         out.push_str(&format!("{}[{}]: {}\n", d.severity.as_str(), d.code.as_str(), d.message));
-        out.push_str(&format!("{pad}--> {}:{}:{}\n", f.path, start.line + 1, start.col + 1));
+        out.push_str(&format!("{pad}--> {}:{}:{}\n", sources.shown(&f.path), start.line + 1, start.col + 1));
         out.push_str(&format!("{pad} |\n{gutter} | {line}\n"));
         let line_units = line.encode_utf16().count() as u32;
         let last = if end.line == start.line { end.col } else { line_units };
@@ -151,7 +189,7 @@ pub fn github(findings: &[Finding], sources: &mut Sources) -> String {
         };
         out.push_str(&format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            escape_property(&f.path),
+            escape_property(&sources.shown(&f.path)),
             start.line + 1,
             start.col + 1,
             end.line + 1,
@@ -207,7 +245,7 @@ pub fn sarif(findings: &[Finding], sources: &mut Sources) -> String {
                     sarif::PhysicalLocation::builder()
                         .artifact_location(
                             sarif::ArtifactLocation::builder()
-                                .uri(percent_encode_path(&f.path))
+                                .uri(percent_encode_path(&sources.shown(&f.path)))
                                 .uri_base_id("%SRCROOT%".to_string())
                                 .build(),
                         )
@@ -232,9 +270,16 @@ pub fn sarif(findings: &[Finding], sources: &mut Sources) -> String {
         .information_uri("https://github.com/tollgate-dev/tollgate".to_string())
         .rules(rules)
         .build();
+    // Artifact URIs are relative to %SRCROOT%, the directory `check` ran in (GitHub code
+    // scanning resolves them against the repository's top, where a workflow runs).
+    let base_ids = std::collections::BTreeMap::from([(
+        "%SRCROOT%".to_string(),
+        sarif::ArtifactLocation::builder().uri(dir_uri(&sources.base)).build(),
+    )]);
     // Columns are UTF-16 code units, as in LSP (and SARIF's default): said explicitly.
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
+        .original_uri_base_ids(base_ids)
         .column_kind(json!("utf16CodeUnits"))
         .results(results)
         .build();
@@ -254,6 +299,18 @@ fn sarif_level(severity: Severity) -> &'static str {
     }
 }
 
+/// `file:///abs/dir/`: a directory's URI ends with `/`, so references resolve inside it.
+fn dir_uri(dir: &Path) -> String {
+    let mut path = dir.to_string_lossy().replace('\\', "/");
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    if !path.ends_with('/') {
+        path.push('/');
+    }
+    format!("file://{}", percent_encode_path(&path))
+}
+
 /// A SARIF artifact URI is a URI reference: keep `/`, escape what URIs cannot hold.
 fn percent_encode_path(path: &str) -> String {
     let mut out = String::new();
@@ -262,6 +319,37 @@ fn percent_encode_path(path: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
+    }
+    out
+}
+
+/// `check --list-codes`: every code, its default severity and blocker class, what it means.
+pub fn codes(as_json: bool) -> String {
+    let rows: Vec<[String; 4]> = Code::ALL
+        .iter()
+        .map(|c| {
+            let class = c.blocker().class.as_str();
+            [c.as_str().to_string(), c.default_severity().as_str().to_string(), class.to_string(), rule_summary(*c)]
+        })
+        .collect();
+    if as_json {
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|[code, severity, class, description]| {
+                json!({"code": code, "severity": severity, "class": class, "description": description})
+            })
+            .collect();
+        return format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({"version": 1, "codes": items})).unwrap_or_default()
+        );
+    }
+    let header = ["code", "severity", "class", "description"].map(String::from);
+    let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for [code, severity, class, description] in [&header].into_iter().chain(&rows) {
+        out.push_str(&format!("{code:<w0$}  {severity:<w1$}  {class:<w2$}  {description}\n"));
     }
     out
 }

@@ -37,11 +37,13 @@ enum Action {
     },
     /// Re-open a stage for another attempt on top of its artifacts.
     ReturnToBuild {
+        /// The stage to re-open: its `id` in pipeline.yaml.
         #[arg(long, value_name = "ID")]
         stage: String,
     },
     /// Move a stage's outputs to artifacts/_failed/<stage>/attempt-N/ and mark it failed.
     ArchiveAttempt {
+        /// The stage whose attempt is archived: its `id` in pipeline.yaml.
         #[arg(long, value_name = "ID")]
         stage: String,
     },

@@ -86,7 +86,8 @@ const EXAMPLE_FINDINGS: [(&str, &str); 5] = [
 fn clean_project_exits_0() {
     let dir = clean();
     let run = tollgate(dir.path(), &["check"]);
-    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "no findings\n", ""));
+    let named = format!("root: {}\nno findings\n", dir.path().canonicalize().unwrap().display());
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, named.as_str(), ""));
     let run = tollgate(dir.path(), &["check", "--format", "json"]);
     assert_eq!((run.code, codes(&run)), (0, vec![]));
 }
@@ -102,7 +103,8 @@ fn an_error_exits_1_and_warnings_alone_exit_0() {
     edit(dir.path(), ".factory/scope.yaml", "\"/*.md\"", "\"*.md\"");
     let run = tollgate(dir.path(), &["check"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(run.stdout.starts_with("warning[ambiguous-pattern]: allow pattern `*.md` has no `/`"), "{}", run.stdout);
+    let first = run.stdout.split_once("\n\n").unwrap().1;
+    assert!(first.starts_with("warning[ambiguous-pattern]: allow pattern `*.md` has no `/`"), "{}", run.stdout);
     assert!(run.stdout.ends_with("\n\n0 errors, 1 warning, 0 other findings\n"), "{}", run.stdout);
 
     // The real fixture as it is: 4 output-outside-permissions, 7 agent-not-found.
@@ -380,5 +382,76 @@ fn a_closed_pipe_is_not_a_panic() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{format}: {stderr}");
         assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+    }
+}
+
+#[test]
+fn list_codes_gives_every_code_its_default_severity_and_class() {
+    // No factory root needed.
+    let dir = tempfile::tempdir().unwrap();
+    let run = tollgate(dir.path(), &["check", "--list-codes"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 1 + 26, "{}", run.stdout);
+    for line in [
+        "code                        severity     class         description",
+        "yaml-syntax                 error        definition    A YAML or JSON syntax error",
+        "output-outside-permissions  error        policy        An output outside the stage's write permissions",
+        "retry-limit                 error        intervention  A stage reached its retry limit: a person decides",
+        "ambiguous-pattern           warning      definition    A slash-less wildcard whose depth is ambiguous",
+        "unauthorized-write          error        policy        A write outside the current stage's permissions",
+        "out-of-scope                warning      scope         An edit outside the retained scope",
+        "stage-summary               information  build         What the current stage wrote outside its bounds",
+    ] {
+        assert!(lines.contains(&line), "missing {line:?} in\n{}", run.stdout);
+    }
+    assert_eq!(lines[0], "code                        severity     class         description");
+
+    // JSON: the same rows.
+    let json = tollgate(dir.path(), &["check", "--list-codes", "--format", "json"]);
+    assert_eq!(json.code, 0);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let rows = v["codes"].as_array().unwrap();
+    assert_eq!(rows.len(), 26);
+    assert_eq!(
+        rows.iter().find(|c| c["code"] == "missing-evidence").unwrap(),
+        &serde_json::json!({"code": "missing-evidence", "severity": "error", "class": "evidence",
+            "description": "A user-sourced scope entry without its evidence record"})
+    );
+
+    // Every listed code is one `--severity` takes: all of them off, the example has no findings.
+    let example = example();
+    let mut args = vec!["check".to_string(), "--format".into(), "json".into()];
+    for line in &lines[1..] {
+        args.push(format!("--severity={}=off", line.split_whitespace().next().unwrap()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tollgate(example.path(), &args);
+    assert_eq!((run.code, codes(&run), run.stderr.as_str()), (0, vec![], ""));
+
+    // It lists; it does not check: no DIR, no overrides, no SARIF or GitHub form.
+    for (args, message) in [
+        (&["check", "--list-codes", "."][..], "cannot be used with"),
+        (&["check", "--list-codes", "--severity", "stale-scope=off"], "cannot be used with"),
+        (
+            &["check", "--list-codes", "--format", "sarif"],
+            "tollgate: --list-codes prints `--format text` or `--format json`",
+        ),
+    ] {
+        let run = tollgate(dir.path(), args);
+        assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{args:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn stage_has_help_wherever_it_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    for action in ["return-to-build", "archive-attempt", "quarantine"] {
+        let run = tollgate(dir.path(), &["recover", action, "--help"]);
+        assert_eq!(run.code, 0, "{action}");
+        let stage = run.stdout.lines().find(|l| l.trim_start().starts_with("--stage <ID>")).unwrap();
+        let help = stage.trim_start().strip_prefix("--stage <ID>").unwrap().trim();
+        assert!(help.len() > 10, "`recover {action} --stage` has no help: {stage:?}");
     }
 }

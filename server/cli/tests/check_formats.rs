@@ -2,6 +2,8 @@
 //! for byte, on one small project whose findings sit on lines with CJK text
 //! and an emoji, in a file whose name has a space, `%`, `,`, `:` and CJK.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -70,10 +72,17 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
+/// `tollgate check --format FORMAT` run in `root` (paths are shown relative to it).
 fn check(root: &Path, format: &str) -> (i32, String, String) {
+    check_in(root, &["--format", format])
+}
+
+/// `tollgate check ARGS…` run in the directory `cwd`.
+fn check_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["check", "--format", format])
-        .arg(root)
+        .arg("check")
+        .args(args)
+        .current_dir(cwd)
         .output()
         .expect("tollgate runs");
     (
@@ -99,9 +108,12 @@ fn text_marks_the_range_like_rustc_counting_wide_characters_twice() {
     let (code, stdout, stderr) = check(dir.path(), "text");
     // Columns are 1-based UTF-16 (what an editor's status bar shows); carets
     // are display cells: CJK and the emoji take two each, so the carets sit
-    // exactly under the range in a terminal.
+    // exactly under the range in a terminal. The first line names the root.
+    let root = std::fs::canonicalize(dir.path()).unwrap();
     let expected = format!(
         "\
+root: {}
+
 error[unauthorized-write]: {UNAUTHORIZED_MSG}
  --> artifacts/prd/50% 草稿,v2:final.md:1:1
   |
@@ -127,7 +139,8 @@ error[output-outside-permissions]: {CLIENT_MSG}
   |                                   ^^^^^^^^^^^^^^^^^^^
 
 3 errors, 0 warnings, 1 other finding
-"
+",
+        root.display()
     );
     assert_eq!(stdout, expected);
     assert_eq!((code, stderr.as_str()), (1, ""));
@@ -145,6 +158,7 @@ fn json_has_version_and_lsp_ranges_in_utf16() {
         |l: u32, s: u32, e: u32| json!({"start": {"line": l, "character": s}, "end": {"line": l, "character": e}});
     let expected = json!({
         "version": 1,
+        "root": std::fs::canonicalize(dir.path()).unwrap(),
         "findings": [
             {
                 "code": "unauthorized-write",
@@ -277,6 +291,9 @@ fn sarif_is_valid_2_1_0_for_github_code_scanning() {
     assert_eq!(log["runs"].as_array().unwrap().len(), 1);
     assert_eq!(run["tool"]["driver"]["name"], "tollgate");
     assert_eq!(run["columnKind"], "utf16CodeUnits");
+    // Artifact URIs are relative to %SRCROOT%, the directory check ran in.
+    let srcroot = format!("file://{}/", std::fs::canonicalize(dir.path()).unwrap().display());
+    assert_eq!(run["originalUriBaseIds"], json!({"%SRCROOT%": {"uri": srcroot}}));
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ALL_CODES);
@@ -364,8 +381,13 @@ fn a_project_without_findings_prints_the_empty_forms() {
         MATRIX.replace("| **ui** | `artifacts/prd/` | `artifacts/ui/` | 界面 |\n", "").as_str(),
     );
     write(root, "agents/prd.agent.md", "# prd\n");
-    assert_eq!(check(root, "text"), (0, "no findings\n".to_string(), String::new()));
-    assert_eq!(check(root, "json"), (0, "{\n  \"findings\": [],\n  \"version\": 1\n}\n".to_string(), String::new()));
+    let canonical = std::fs::canonicalize(root).unwrap();
+    let named = canonical.display();
+    assert_eq!(check(root, "text"), (0, format!("root: {named}\nno findings\n"), String::new()));
+    assert_eq!(
+        check(root, "json"),
+        (0, format!("{{\n  \"findings\": [],\n  \"root\": \"{named}\",\n  \"version\": 1\n}}\n"), String::new())
+    );
     assert_eq!(check(root, "github"), (0, String::new(), String::new()));
     let (code, stdout, _) = check(root, "sarif");
     let log: Value = serde_json::from_str(&stdout).unwrap();
@@ -542,4 +564,118 @@ fn lone_carriage_returns_end_lines_as_in_editors() {
         .map(|f| f["range"]["start"]["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, [4, 8]);
+}
+
+// ---------------------------------------------------------------------------
+// A factory root in a subfolder of the repository (SPEC section 1: paths in
+// text, github and sarif relative to the current directory).
+// ---------------------------------------------------------------------------
+
+/// A repository whose factory root is `sub/factory` (a copy of the bundled example, committed),
+/// with `artifacts/prd/sneaky.md` written since by stage `code`.
+fn repo_with_factory_in_a_subfolder() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let top = std::fs::canonicalize(dir.path()).unwrap();
+    common::copy_dir(&common::fixtures().join("example"), &top.join("sub/factory"));
+    write(&top, "README.md", "the repository's own files\n");
+    common::git_commit(&top);
+    write(&top, "sub/factory/artifacts/prd/sneaky.md", "not yours\n");
+    (dir, top)
+}
+
+/// The `file=` property of each annotation, unescaped.
+fn annotated_files(github: &str) -> Vec<String> {
+    github
+        .lines()
+        .map(|l| {
+            let file = l.split_once(" file=").unwrap().1.split_once(',').unwrap().0;
+            file.replace("%2C", ",").replace("%3A", ":").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+        })
+        .collect()
+}
+
+#[test]
+fn from_the_repository_top_annotations_land_on_files_that_exist() {
+    let (_dir, top) = repo_with_factory_in_a_subfolder();
+    let (code, stdout, stderr) = check_in(&top, &["sub/factory", "--format", "github"]);
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    let files = annotated_files(&stdout);
+    assert_eq!(
+        files,
+        [
+            "sub/factory/.factory/scope.yaml",
+            "sub/factory/artifacts/prd/sneaky.md",
+            "sub/factory/artifacts/prd/sneaky.md",
+            "sub/factory/pipeline.yaml",
+            "sub/factory/pipeline.yaml",
+            "sub/factory/pipeline.yaml",
+            "sub/factory/pipeline.yaml",
+            "sub/factory/pipeline.yaml",
+        ],
+        "{stdout}"
+    );
+    for f in &files {
+        assert!(top.join(f).is_file(), "{f} does not exist from the repository's top");
+    }
+
+    // text: the same paths after `-->`, and the root named first.
+    let (code, stdout, _) = check_in(&top, &["sub/factory"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().next(), Some(format!("root: {}", top.join("sub/factory").display()).as_str()));
+    let arrows: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(|l| l.rsplitn(3, ':').nth(2).unwrap())
+        .collect();
+    assert_eq!(arrows, files);
+
+    // json: root-relative paths, and the root named.
+    let (_, stdout, _) = check_in(&top, &["sub/factory", "--format", "json"]);
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(log["root"], top.join("sub/factory").display().to_string());
+    let paths: Vec<String> = log["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("sub/factory/{}", f["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(paths, files);
+}
+
+#[test]
+fn sarif_locations_resolve_against_srcroot_to_files_that_exist() {
+    let (_dir, top) = repo_with_factory_in_a_subfolder();
+    let (code, stdout, stderr) = check_in(&top, &["sub/factory", "--format", "sarif"]);
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    let schema = sarif_schema();
+    assert_eq!(validate(&schema, &schema, &log, "$"), Vec::<String>::new());
+    let run = &log["runs"][0];
+    let srcroot = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert_eq!(srcroot, format!("file://{}/", top.display()));
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    for r in results {
+        let at = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(at["uriBaseId"], "%SRCROOT%", "{r}");
+        let uri = at["uri"].as_str().unwrap();
+        assert!(uri.starts_with("sub/factory/"), "{uri}");
+        let path = Path::new(srcroot.strip_prefix("file://").unwrap()).join(uri);
+        assert!(path.is_file(), "{} does not exist", path.display());
+    }
+}
+
+#[test]
+fn from_below_the_root_paths_climb_to_it() {
+    let (_dir, top) = repo_with_factory_in_a_subfolder();
+    let below = top.join("sub/factory/artifacts/prd");
+    let (code, stdout, _) = check_in(&below, &["--format", "github"]);
+    assert_eq!(code, 1);
+    let files = annotated_files(&stdout);
+    assert_eq!(files.first().map(String::as_str), Some("../../.factory/scope.yaml"));
+    assert_eq!(files[1], "sneaky.md");
+    assert_eq!(files.last().map(String::as_str), Some("../../pipeline.yaml"));
+    for f in &files {
+        assert!(below.join(f).is_file(), "{f} does not exist from {}", below.display());
+    }
 }

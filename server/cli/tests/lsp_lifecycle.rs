@@ -169,3 +169,68 @@ fn exit_while_the_server_awaits_the_client_still_ends_the_process() {
     assert_eq!(status.code(), Some(0));
     assert!(t.elapsed() < Duration::from_secs(2));
 }
+
+/// Clients (vscode-languageclient, nvim-lspconfig's generic configs, Helix) start servers with
+/// `--stdio`: accepted, and the same server answers.
+#[test]
+fn lsp_accepts_the_stdio_flag_that_clients_pass() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["lsp", "--stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut send = |msg: Value| {
+        let body = msg.to_string();
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    };
+    // The answer to request `id`, reading past any other frame.
+    let mut answer = |id: i64| loop {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "the server closed stdout");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        stdout.read_exact(&mut body).unwrap();
+        let msg: Value = serde_json::from_slice(&body).unwrap();
+        if msg["id"] == id {
+            break msg;
+        }
+    };
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": null, "rootUri": null, "capabilities": {}}}),
+    );
+    let init = answer(1);
+    assert_eq!(init["result"]["serverInfo"]["name"], "tollgate", "{init}");
+    send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+    assert_eq!(answer(2)["result"], Value::Null);
+    send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no exit after shutdown and exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+
+    // Another transport is refused as a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate")).args(["lsp", "--socket", "9257"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--socket'"));
+}

@@ -45,7 +45,7 @@ impl Project {
     fn new(name: &str) -> Project {
         let dir = std::env::temp_dir().join(format!("tollgate-recover-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/agent-app-factory");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/agent-app-factory");
         let p = Project(dir);
         p.write("pipeline.yaml", &std::fs::read_to_string(fixture.join("pipeline.yaml")).unwrap());
         p.write(

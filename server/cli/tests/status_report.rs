@@ -592,3 +592,67 @@ fn dir_below_the_root_and_the_current_directory() {
     assert_eq!((at_root.code, below.code, by_dir.code), (1, 1, 1));
     assert_eq!((&below.stdout, &by_dir.stdout), (&at_root.stdout, &at_root.stdout));
 }
+
+#[test]
+fn severity_overrides_decide_what_blocks() {
+    let p = project(true, None);
+    write(&p.root, "artifacts/prd/sneaky.md", "# not the stage's to write\n");
+    // Made a warning, the write no longer blocks: exit 0, listed with the warnings.
+    let run = status(&p.root, &["--severity", "unauthorized-write=warning", "--format", "json"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["blockers"], json!([]));
+    let warned: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
+    assert_eq!(warned, ["unauthorized-write", "out-of-scope"]);
+    assert_eq!(v["next"], Value::Null);
+    // Switched off, it is gone; a warning made an error blocks.
+    let run = status(
+        &p.root,
+        &["--severity", "unauthorized-write=off", "--severity", "out-of-scope=error", "--format", "json"],
+    );
+    assert_eq!(run.code, 1);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let blocking: Vec<&str> = v["blockers"].as_array().unwrap().iter().map(|b| b["code"].as_str().unwrap()).collect();
+    assert_eq!((blocking, &v["warnings"]), (vec!["out-of-scope"], &json!([])));
+    // A bad override is a usage error, named.
+    let run = status(&p.root, &["--severity", "no-such-code=off"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (2, "", "tollgate: --severity `no-such-code=off`: unknown code `no-such-code`\n")
+    );
+    let run = status(&p.root, &["--severity", "unauthorized-write=loud"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("tollgate: --severity `unauthorized-write=loud`: "), "{}", run.stderr);
+}
+
+#[test]
+fn text_paths_are_relative_to_the_current_directory() {
+    let p = project(true, None);
+    write(&p.root, "artifacts/prd/sneaky.md", "# not the stage's to write\n");
+    let parent = p.root.parent().unwrap();
+    let name = p.root.file_name().unwrap().to_str().unwrap();
+    let run = status(parent, &[name]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[1], format!("pipeline:  {name}/pipeline.yaml"));
+    assert!(
+        lines.contains(
+            &format!("  - [policy] unauthorized-write `artifacts/prd/sneaky.md` -> return to user ({name}/artifacts/prd/sneaky.md:1)")
+                .as_str()
+        ),
+        "{}",
+        run.stdout
+    );
+    // The next step stays a command to run with the root's own paths (`--path` is root-relative).
+    assert_eq!(
+        lines.last(),
+        Some(&"next:      tollgate recover quarantine --path artifacts/prd/sneaky.md --stage code")
+    );
+    // JSON keeps root-relative paths whatever the current directory.
+    let json = status(parent, &[name, "--format", "json"]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (&v["pipeline"], &v["blockers"][0]["path"]),
+        (&json!("pipeline.yaml"), &json!("artifacts/prd/sneaky.md"))
+    );
+}

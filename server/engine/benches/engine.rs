@@ -4,7 +4,7 @@
 //! no dependency to build on a small, shared machine, and what is measured here is
 //! milliseconds per call, where a median and a p95 over repeated runs are enough.
 //!
-//! Pipelines come from `../shared/bench/gen_pipeline.py` (the same files the LSP
+//! Pipelines come from `tests/bench/peer/gen_pipeline.py` (the same files the LSP
 //! benchmark uses); without python3 or that script those rows are skipped.
 
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ fn header(title: &str) {
 }
 
 fn generator() -> Option<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_pipeline.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bench/peer/gen_pipeline.py");
     script.is_file().then_some(script)
 }
 
@@ -65,7 +65,7 @@ fn keystroke_site(text: &str) -> usize {
 
 fn pipelines() {
     let Some(script) = generator() else {
-        println!("\n(pipeline rows skipped: ../shared/bench/gen_pipeline.py not found)");
+        println!("\n(pipeline rows skipped: python3 or tests/bench/peer/gen_pipeline.py not found)");
         return;
     };
     header("pipeline.yaml (gen_pipeline.py)");

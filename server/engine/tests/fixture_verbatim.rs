@@ -1,22 +1,28 @@
-//! The bundled copy of the real project's files must stay byte-identical to the
-//! shared fixture (`../shared/fixtures/agent-app-factory`), which is the real
-//! pipeline and matrix as published: tests on the copy are tests on the real thing.
+//! The bundled copy of the real project's files (`tests/fixtures/agent-app-factory`, copied
+//! verbatim from hyz1992/agent-app-factory, see its README) must stay byte-identical to what was
+//! published: tests on the copy are tests on the real thing. The sha256 of each file was taken
+//! when it was copied; the example project keeps the same two files unchanged too.
 
 use std::path::PathBuf;
 
+use sha2::{Digest, Sha256};
+
+const PUBLISHED: &[(&str, &str)] = &[
+    ("pipeline.yaml", "e18a6c1dd8113cc28ca44d16435a98c8bef83d1d0cb207880ae729e7cd648e2f"),
+    ("policies/capability.matrix.md", "326c1510d06306796dd5a8dfe57e75f31fe892b125314e277674a682ed0b47c8"),
+];
+
+fn sha256(path: &PathBuf) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[test]
-fn bundled_fixture_is_the_shared_one_byte_for_byte() {
+fn bundled_fixture_is_the_published_one_byte_for_byte() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let shared = repo.join("../shared/fixtures/agent-app-factory");
-    assert!(shared.is_dir(), "{} is missing: the shared folder must sit beside the repository", shared.display());
-    for rel in ["pipeline.yaml", "policies/capability.matrix.md", "README.md"] {
-        let ours = std::fs::read(repo.join("tests/fixtures/agent-app-factory").join(rel)).unwrap();
-        let theirs = std::fs::read(shared.join(rel)).unwrap();
-        assert!(ours == theirs, "tests/fixtures/agent-app-factory/{rel} differs from the shared fixture");
-    }
-    // The example project keeps the same two files unchanged too.
-    for rel in ["pipeline.yaml", "policies/capability.matrix.md"] {
-        let example = std::fs::read(repo.join("tests/fixtures/example").join(rel)).unwrap();
-        assert!(example == std::fs::read(shared.join(rel)).unwrap(), "tests/fixtures/example/{rel} differs");
+    for dir in ["tests/fixtures/agent-app-factory", "tests/fixtures/example"] {
+        for (rel, want) in PUBLISHED {
+            assert_eq!(sha256(&repo.join(dir).join(rel)), *want, "{dir}/{rel} differs from the published file");
+        }
     }
 }

@@ -2,12 +2,10 @@
 
 use tollgate_yaml::{parse, Limits, Node, ScalarStyle, TextRange};
 
-const FIXTURE: &str = "/work/shared/fixtures/agent-app-factory/pipeline.yaml";
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/agent-app-factory/pipeline.yaml");
 
 fn load() -> (String, Node) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/agent-app-factory/pipeline.yaml");
-    let text = std::fs::read_to_string(&path).or_else(|_| std::fs::read_to_string(FIXTURE)).expect("fixture");
+    let text = std::fs::read_to_string(FIXTURE).expect("the bundled fixture");
     let parsed = parse(&text, &Limits::default());
     assert_eq!(parsed.errors, vec![]);
     assert_eq!(parsed.duplicate_keys, vec![]);

@@ -99,6 +99,11 @@ chmod +x "$work/broken-tollgate"
 export TOLLGATE_E2E_WORK="$work" TOLLGATE_E2E_BIN="$bin"
 cd "$proj"
 set +e
+# First, read-only: the plugin installed as a plugin manager installs it from the repository's
+# URL (the whole repository cloned, `editors/nvim` appended to the runtimepath).
+TOLLGATE_E2E_REPO="$repo" timeout 60 "$nvim" --headless -u NONE -i NONE -n -c "luafile $here/rtp_append.lua"
+rc2=$?
+[ $rc2 -eq 124 ] && echo "FAILED: nvim (rtp append) timed out (60 s)" >&2
 timeout 120 "$nvim" --headless -u NONE -i NONE -n \
   --cmd "set rtp^=$repo/editors/nvim" \
   --cmd 'filetype on' \
@@ -110,4 +115,5 @@ set -e
 if [ $rc -eq 124 ]; then
   echo "FAILED: nvim timed out (120 s)" >&2
 fi
+[ $rc2 -ne 0 ] && exit $rc2
 exit $rc

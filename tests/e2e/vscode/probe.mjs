@@ -1,5 +1,5 @@
 // Drives code-server (real VS Code) in Debian's headless chromium with playwright-core and checks
-// the tollgate extension end to end. Adapted from shared/e2e/vscode/probe.mjs.
+// the tollgate extension end to end. Adapted from the e2e kit handed over with the product contract (e2e/vscode/probe.mjs).
 //
 // Usage:
 //   node probe.mjs --url http://127.0.0.1:PORT --folder /abs/workspace --scenario main|missing-binary \

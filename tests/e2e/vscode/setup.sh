@@ -3,7 +3,7 @@
 # into DIR, from the npm registry and Debian only (no binary downloads). Idempotent: a second run
 # with everything in place returns at once.
 # Usage: bash tests/e2e/vscode/setup.sh [DIR]   (default: $HOME/.cache/tollgate-e2e/vscode)
-# Adapted from shared/e2e/vscode/setup.sh (about 65 s the first time, ~300 MB plus chromium).
+# Adapted from the e2e kit handed over with the product contract (its e2e/vscode/setup.sh); about 65 s the first time, ~300 MB plus chromium.
 set -euo pipefail
 DIR=${1:-${TOLLGATE_E2E_CACHE:-$HOME/.cache/tollgate-e2e/vscode}}
 CS_VERSION=4.100.3

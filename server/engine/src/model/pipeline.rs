@@ -818,7 +818,7 @@ mod tests {
         }
     }
 
-    /// A pipeline shaped like `shared/bench/gen_pipeline.py`'s, with the things a
+    /// A pipeline shaped like `tests/bench/peer/gen_pipeline.py`'s, with the things a
     /// re-read must get right sprinkled in: findings, duplicate keys, CJK, comments,
     /// flow lists, quoted and block scalars, globs.
     fn generated(stages: usize) -> String {

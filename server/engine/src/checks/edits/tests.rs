@@ -12,7 +12,7 @@ use crate::fs_view::DiskFs;
 use crate::root::Root;
 use tollgate_text::TextRange;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/agent-app-factory");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/agent-app-factory");
 
 pub(crate) fn state(status: &str) -> String {
     format!(

@@ -74,7 +74,7 @@ impl Fx {
     pub fn new(state: &str) -> Fx {
         let dir = tempfile::tempdir().unwrap();
         let base = std::fs::canonicalize(dir.path()).unwrap();
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/agent-app-factory");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/agent-app-factory");
         std::fs::create_dir_all(base.join("policies")).unwrap();
         std::fs::copy(fixture.join("pipeline.yaml"), base.join("pipeline.yaml")).unwrap();
         std::fs::copy(fixture.join("policies/capability.matrix.md"), base.join("policies/capability.matrix.md"))

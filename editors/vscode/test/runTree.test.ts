@@ -4,7 +4,7 @@ import { joinRoot, parseRun, pickRange, stageNodes, tree } from '../src/runTree'
 
 // The shape `tollgate status --format json` prints (trimmed to what the view reads).
 const status = {
-  root: '/work/app',
+  root: '/home/me/app',
   stage: 'code',
   status: 'running',
   max_attempts: 2,
@@ -36,7 +36,7 @@ test('stages in order, each with its state, attempts and blockers', () => {
     ],
   );
   // What the recovery commands read from a stage item.
-  assert.deepEqual([nodes[1].root, nodes[1].stage], ['/work/app', 'code']);
+  assert.deepEqual([nodes[1].root, nodes[1].stage], ['/home/me/app', 'code']);
 });
 
 test('a blocker opens its file on its line; an unauthorized write offers quarantine', () => {
@@ -45,11 +45,11 @@ test('a blocker opens its file on its line; an unauthorized write offers quarant
   assert.equal(b.label, 'unauthorized-write: artifacts/prd/sneaky.md');
   assert.equal(b.description, 'policy → user');
   assert.equal(b.contextValue, 'blocker-write');
-  assert.deepEqual(b.open, { path: '/work/app/artifacts/prd/sneaky.md', line: 1, code: 'unauthorized-write' });
-  assert.deepEqual([b.root, b.stage, b.path], ['/work/app', 'code', 'artifacts/prd/sneaky.md']);
+  assert.deepEqual(b.open, { path: '/home/me/app/artifacts/prd/sneaky.md', line: 1, code: 'unauthorized-write' });
+  assert.deepEqual([b.root, b.stage, b.path], ['/home/me/app', 'code', 'artifacts/prd/sneaky.md']);
   const v = stageNodes(parseRun(status)!)[2].children[0];
   assert.equal(v.contextValue, 'blocker');
-  assert.deepEqual(v.open, { path: '/work/app/pipeline.yaml', line: 89, code: 'output-outside-permissions' });
+  assert.deepEqual(v.open, { path: '/home/me/app/pipeline.yaml', line: 89, code: 'output-outside-permissions' });
 });
 
 test('archived attempts and quarantined files compare with the file at its place now', () => {
@@ -62,13 +62,13 @@ test('archived attempts and quarantined files compare with the file at its place
     ['… 3 more files', 'more'],
   ]);
   assert.deepEqual(archive.children[0].compare, {
-    left: '/work/app/artifacts/_failed/code/attempt-1/backend/src/app.ts',
-    right: '/work/app/artifacts/backend/src/app.ts',
+    left: '/home/me/app/artifacts/_failed/code/attempt-1/backend/src/app.ts',
+    right: '/home/me/app/artifacts/backend/src/app.ts',
   });
   assert.equal(quarantine.label, 'quarantined');
   assert.deepEqual(quarantine.children[0].compare, {
-    left: '/work/app/artifacts/_untrusted/code/prd/notes.md',
-    right: '/work/app/artifacts/prd/notes.md',
+    left: '/home/me/app/artifacts/_untrusted/code/prd/notes.md',
+    right: '/home/me/app/artifacts/prd/notes.md',
   });
 });
 
@@ -82,7 +82,7 @@ test('ids stay the same across refreshes and differ between stages', () => {
 
 test('several roots get a node each; one root shows its stages at the top', () => {
   const one = parseRun(status)!;
-  const two = parseRun({ ...status, root: '/work/other', stage: null, status: 'idle' })!;
+  const two = parseRun({ ...status, root: '/home/me/other', stage: null, status: 'idle' })!;
   assert.equal(tree([one], r => r)[0].label, 'tech');
   assert.deepEqual(tree([one, two], r => r.split('/').pop()!).map(n => [n.label, n.description]), [
     ['app', 'code · running'],

@@ -9,138 +9,20 @@ mod handlers;
 mod props;
 mod proto;
 mod recovery;
+mod server;
 mod session;
 mod stdio;
 mod watcher;
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService};
 
-use session::{Batch, Session};
-
-/// The server's shared state; `Server` is a cheap handle to it, so background
-/// tasks (the file watcher) can hold one.
-pub struct State {
-    client: Client,
-    session: Arc<Mutex<Session>>,
-    /// Held while publishing, so a batch is checked for staleness and sent as one step.
-    publish_lock: tokio::sync::Mutex<()>,
-    shutdown: Arc<AtomicBool>,
-    watcher: Mutex<Option<watcher::Watcher>>,
-    /// Where publishes go as ready frames (None in-process, e.g. under the fuzzer:
-    /// then through the client).
-    frames: Option<stdio::Frames>,
-    caps: Mutex<ClientCapabilities>,
-}
-
-#[derive(Clone)]
-pub struct Server(Arc<State>);
-
-impl std::ops::Deref for Server {
-    type Target = State;
-    fn deref(&self) -> &State {
-        &self.0
-    }
-}
-
-impl Server {
-    fn new(client: Client, shutdown: Arc<AtomicBool>, frames: Option<stdio::Frames>) -> Self {
-        Server(Arc::new(State {
-            client,
-            session: Arc::default(),
-            publish_lock: tokio::sync::Mutex::new(()),
-            shutdown,
-            watcher: Mutex::new(None),
-            caps: Mutex::default(),
-            frames,
-        }))
-    }
-
-    fn session(&self) -> MutexGuard<'_, Session> {
-        self.session.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs synchronous work on the session; a panic becomes an error response
-    /// (or a log line for a notification) and the server lives on.
-    fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> Result<T> {
-        let mut guard = self.session();
-        std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard))).map_err(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!("internal error: {what}");
-            Error {
-                code: tower_lsp_server::jsonrpc::ErrorCode::InternalError,
-                message: format!("tollgate internal error: {what}").into(),
-                data: None,
-            }
-        })
-    }
-
-    async fn publish(&self, batches: Vec<Batch>) {
-        let watched: Vec<std::path::PathBuf> = {
-            let s = self.session();
-            let mut keys: Vec<_> =
-                batches.iter().map(|b| b.key.clone()).filter(|k| s.status_sent.contains_key(k)).collect();
-            keys.dedup();
-            keys
-        };
-        self.publish_diagnostics(batches).await;
-        if !watched.is_empty() {
-            handlers::status::after_publish(self, watched).await;
-        }
-    }
-
-    async fn publish_diagnostics(&self, batches: Vec<Batch>) {
-        let _guard = self.publish_lock.lock().await;
-        for batch in batches {
-            let fresh = self.session().take_if_latest(&batch);
-            if !fresh {
-                tracing::debug!(
-                    "publish: batch {} of {} dropped, a newer one exists",
-                    batch.generation,
-                    batch.key.display()
-                );
-                continue;
-            }
-            if self.session().mode == session::DiagnosticMode::Pull {
-                continue;
-            }
-            for p in batch.items {
-                match &self.frames {
-                    Some(frames) => {
-                        let mut body = Vec::with_capacity(256 + p.len() * 400);
-                        proto::write_publish(
-                            &mut body,
-                            &p.uri,
-                            p.version,
-                            &p.text,
-                            &p.index,
-                            p.diagnostics(),
-                            batch.encoding,
-                        );
-                        tracing::debug!(
-                            "publish: {} v{:?}, {} diagnostics, {} bytes",
-                            p.uri.as_str(),
-                            p.version,
-                            p.len(),
-                            body.len()
-                        );
-                        let _ = frames.send(body);
-                    }
-                    None => self.client.publish_diagnostics(p.uri.clone(), p.to_lsp(batch.encoding), p.version).await,
-                }
-            }
-        }
-    }
-}
+pub use server::Server;
+use session::Batch;
 
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
@@ -247,6 +129,22 @@ fn service(init: impl FnOnce(Client) -> Server) -> (LspService<Server>, tower_ls
 }
 
 impl Server {
+    /// Publishes diagnostics, then tells the clients that follow a root's status
+    /// (`tollgate/statusChanged`) when it changed.
+    pub(crate) async fn publish(&self, batches: Vec<Batch>) {
+        let watched: Vec<std::path::PathBuf> = {
+            let s = self.session();
+            let mut keys: Vec<_> =
+                batches.iter().map(|b| b.key.clone()).filter(|k| s.status_sent.contains_key(k)).collect();
+            keys.dedup();
+            keys
+        };
+        self.publish_diagnostics(batches).await;
+        if !watched.is_empty() {
+            handlers::status::after_publish(self, watched).await;
+        }
+    }
+
     async fn status(&self, params: handlers::status::StatusParams) -> Result<serde_json::Value> {
         handlers::status::status(self, params).await
     }

@@ -11,8 +11,9 @@ use tollgate_engine::recovery::grant_write;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
+use crate::proto;
 use crate::recovery::{single_edit, BufferFiles, Request};
-use crate::{proto, Server};
+use crate::server::Server;
 
 pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = p.text_document.uri;

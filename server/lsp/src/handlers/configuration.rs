@@ -4,7 +4,7 @@ use serde_json::Value;
 use tollgate_engine::diagnostic::SeverityOverrides;
 use tower_lsp_server::ls_types::*;
 
-use crate::Server;
+use crate::server::Server;
 
 /// Reads `tollgate.severity` ({"<code>": "error|warning|information|hint|off"}).
 /// Unknown codes or levels are logged and skipped.

@@ -4,7 +4,8 @@ use tollgate_engine::recovery::parse_error_log;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
-use crate::{proto, Server};
+use crate::proto;
+use crate::server::Server;
 
 pub fn document_link(server: &Server, p: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
     let uri = p.text_document.uri;

@@ -9,7 +9,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
 use crate::recovery::{self, check_expectations, workspace_edit, BufferFiles};
-use crate::Server;
+use crate::server::Server;
 
 fn failed(message: impl Into<String>) -> Error {
     Error { code: ErrorCode::ServerError(-32803), message: message.into().into(), data: None }

@@ -3,8 +3,9 @@
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
+use crate::proto;
+use crate::server::Server;
 use crate::session::DiagnosticMode;
-use crate::{proto, Server};
 
 pub const COMMANDS: &[&str] = &[
     "tollgate.expandScope",
@@ -115,7 +116,7 @@ pub async fn initialized(server: &Server) {
         let handle = server.clone();
         tokio::spawn(async move {
             let h = handle.clone();
-            let _ = tokio::task::spawn_blocking(move || crate::watcher::start(&h, roots)).await;
+            let _ = tokio::task::spawn_blocking(move || super::watched_files::start_watcher(&h, roots)).await;
             handle.session().rescan_all();
             super::watched_files::rescan(&handle).await;
         });

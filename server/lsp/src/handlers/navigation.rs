@@ -9,7 +9,8 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
 use super::{locate, Doc};
-use crate::{proto, Server};
+use crate::proto;
+use crate::server::Server;
 
 pub fn hover(server: &Server, p: HoverParams) -> Result<Option<Hover>> {
     let uri = p.text_document_position_params.text_document.uri;

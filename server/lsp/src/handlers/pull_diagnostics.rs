@@ -3,7 +3,7 @@
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
-use crate::Server;
+use crate::server::Server;
 
 pub fn diagnostic(server: &Server, p: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
     let items = server.with_session(|s| s.pull(&p.text_document.uri))?;

@@ -11,8 +11,9 @@ use tollgate_engine::status::Report;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{notification::Notification, Uri};
 
+use crate::proto;
+use crate::server::Server;
 use crate::session::Session;
-use crate::{proto, Server};
 
 pub const REQUEST: &str = "tollgate/status";
 

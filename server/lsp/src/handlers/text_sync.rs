@@ -3,7 +3,7 @@
 
 use tower_lsp_server::ls_types::*;
 
-use crate::Server;
+use crate::server::Server;
 
 pub async fn did_open(server: &Server, p: DidOpenTextDocumentParams) {
     let uri = p.text_document.uri;
@@ -14,7 +14,7 @@ pub async fn did_open(server: &Server, p: DidOpenTextDocumentParams) {
     if let Ok(Some(batch)) = batch {
         server.publish(vec![batch]).await;
     }
-    crate::watcher::watch_roots(server);
+    super::watched_files::watch_roots(server);
     super::watched_files::rescan(server).await;
 }
 

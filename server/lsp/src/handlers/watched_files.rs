@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use tollgate_engine::workspace;
 use tower_lsp_server::ls_types::*;
 
-use crate::{proto, Server};
+use crate::proto;
+use crate::server::Server;
+use crate::watcher::Watcher;
 
 pub async fn did_change_watched_files(server: &Server, p: DidChangeWatchedFilesParams) {
     let paths: Vec<PathBuf> = p.changes.iter().filter_map(|c| proto::path_of(&c.uri)).collect();
@@ -41,6 +43,42 @@ pub async fn rescan(server: &Server) {
         });
         if let Ok(batch) = batch {
             server.publish(vec![batch]).await;
+        }
+    }
+}
+
+/// Starts the server's own watcher on `roots`: its events are gathered for 50 ms,
+/// then handled exactly like the client's notifications.
+pub fn start_watcher(server: &Server, roots: Vec<PathBuf>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+    let Some(mut watcher) = Watcher::new(tx) else { return };
+    let started = std::time::Instant::now();
+    for r in &roots {
+        watcher.add(r);
+    }
+    tracing::info!("watching {} root(s) took {:?}", roots.len(), started.elapsed());
+    *server.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+    let server = server.clone();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut paths = vec![first];
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            while let Ok(p) = rx.try_recv() {
+                paths.push(p);
+            }
+            paths.sort();
+            paths.dedup();
+            paths_changed(&server, paths).await;
+        }
+    });
+}
+
+/// Watches roots found after start-up (a file opened in a new root).
+pub fn watch_roots(server: &Server) {
+    let roots: Vec<PathBuf> = server.session().roots.keys().cloned().collect();
+    if let Some(w) = server.watcher.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        for r in &roots {
+            w.add(r);
         }
     }
 }

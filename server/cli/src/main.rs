@@ -109,3 +109,28 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate::run(args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use tollgate_engine::recovery::ActionKind;
+
+    /// Every action's terminal form is a real subcommand, and every `recover`
+    /// subcommand is one of the actions: the two are declared once, here and in
+    /// `ActionKind`, and cannot drift apart.
+    #[test]
+    fn every_action_is_a_subcommand_and_every_recover_subcommand_an_action() {
+        let cli = super::Cli::command();
+        for kind in ActionKind::ALL {
+            let mut cmd = &cli;
+            for word in kind.cli().split(' ') {
+                cmd = cmd.find_subcommand(word).unwrap_or_else(|| panic!("`tollgate {}` is no subcommand", kind.cli()));
+            }
+        }
+        let recover = cli.find_subcommand("recover").expect("recover");
+        for sub in recover.get_subcommands() {
+            let name = format!("recover {}", sub.get_name());
+            assert!(ActionKind::ALL.iter().any(|k| k.cli() == name), "`tollgate {name}` is no action");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tollgate_engine::diagnostic::Fix;
 use tollgate_engine::model::scope::Op;
 use tollgate_engine::policy;
-use tollgate_engine::recovery::{self, Env, Files, Plan, Refusal, ScopeRequest, Step};
+use tollgate_engine::recovery::{self, ActionKind, Env, Files, Plan, Refusal, ScopeRequest, Step};
 use tollgate_engine::root::Root;
 use tollgate_engine::Finding;
 use tollgate_engine::{LineIndex, PositionEncoding, TextRange};
@@ -98,8 +98,11 @@ pub fn parse(command: &str, args: &[Value]) -> Result<(PathBuf, Request), BadArg
         .filter(|p| p.is_absolute())
         .ok_or_else(|| BadArgs(format!("{command}: `root` must be an absolute path or a file:// URI")))?;
     let opt = |name: &str| obj.get(name).and_then(Value::as_str).map(str::to_string);
-    let request = match command {
-        "tollgate.expandScope" => {
+    let Some(kind) = ActionKind::from_command(command) else {
+        return Err(BadArgs(format!("unknown command `{command}`")));
+    };
+    let request = match kind {
+        ActionKind::ExpandScope => {
             let ops = match obj.get("ops") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(items)) => items
@@ -111,15 +114,14 @@ pub fn parse(command: &str, args: &[Value]) -> Result<(PathBuf, Request), BadArg
             };
             Request::ExpandScope { path: field(obj, "path", command)?.to_string(), ops, reason: opt("reason") }
         }
-        "tollgate.returnToBuild" => Request::ReturnToBuild { stage: field(obj, "stage", command)?.to_string() },
-        "tollgate.archiveAttempt" => Request::ArchiveAttempt { stage: field(obj, "stage", command)?.to_string() },
-        "tollgate.quarantine" => {
+        ActionKind::ReturnToBuild => Request::ReturnToBuild { stage: field(obj, "stage", command)?.to_string() },
+        ActionKind::ArchiveAttempt => Request::ArchiveAttempt { stage: field(obj, "stage", command)?.to_string() },
+        ActionKind::Quarantine => {
             Request::Quarantine { path: field(obj, "path", command)?.to_string(), stage: opt("stage") }
         }
-        "tollgate.gate" => Request::Gate { stage: opt("stage") },
-        "tollgate.rollback" => Request::Rollback { to: opt("to") },
-        "tollgate.resume" => Request::Resume,
-        _ => return Err(BadArgs(format!("unknown command `{command}`"))),
+        ActionKind::Gate => Request::Gate { stage: opt("stage") },
+        ActionKind::Rollback => Request::Rollback { to: opt("to") },
+        ActionKind::Resume => Request::Resume,
     };
     Ok((root, request))
 }

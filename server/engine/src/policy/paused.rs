@@ -4,6 +4,7 @@
 use super::exit::blocks_exit;
 use crate::analysis::Snapshot;
 use crate::model::state::RunStatus;
+use crate::recovery::ActionKind;
 use crate::status::{next_step, shell_quote};
 use crate::Finding;
 
@@ -19,20 +20,24 @@ pub fn paused_next(snapshot: &Snapshot, findings: &[Finding]) -> Option<String> 
     if let Some(f) = findings.iter().find(|f| blocks_exit(f, stage)) {
         let clear = f.diagnostic.data.fixes.first().map(next_step).unwrap_or_else(|| format!("fix {}", f.path));
         return Some(format!(
-            "the run waits for a person: clear {} {} ({clear}), then `tollgate recover resume`",
+            "the run waits for a person: clear {} {} ({clear}), then `{}`",
             f.diagnostic.code.as_str(),
-            f.path
+            f.path,
+            ActionKind::Resume.shell()
         ));
     }
     // The gate closed the attempt (and moved it aside): a new attempt, or the same one again.
     let closed = state.latest(stage).and_then(|h| h.status.as_ref()).is_some_and(|s| s.value == "failed");
     Some(if closed {
         format!(
-            "the run waits for a person: `tollgate recover return-to-build --stage {q}` opens a new attempt (or `tollgate recover resume` goes on in the same one)"
+            "the run waits for a person: `{} --stage {q}` opens a new attempt (or `{}` goes on in the same one)",
+            ActionKind::ReturnToBuild.shell(),
+            ActionKind::Resume.shell()
         )
     } else {
         format!(
-            "the run waits for a person: `tollgate recover resume` goes on with stage `{stage}` in the same attempt"
+            "the run waits for a person: `{}` goes on with stage `{stage}` in the same attempt",
+            ActionKind::Resume.shell()
         )
     })
 }

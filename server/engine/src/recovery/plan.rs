@@ -21,6 +21,17 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Every action, in the order editors list them.
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::ExpandScope,
+        ActionKind::ReturnToBuild,
+        ActionKind::ArchiveAttempt,
+        ActionKind::Quarantine,
+        ActionKind::Gate,
+        ActionKind::Rollback,
+        ActionKind::Resume,
+    ];
+
     /// The `workspace/executeCommand` id.
     pub fn command(self) -> &'static str {
         match self {
@@ -32,6 +43,30 @@ impl ActionKind {
             ActionKind::Rollback => "tollgate.rollback",
             ActionKind::Resume => "tollgate.resume",
         }
+    }
+
+    /// The action of a command id.
+    pub fn from_command(id: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|k| k.command() == id)
+    }
+
+    /// The subcommand of `tollgate` that carries it out in a terminal (the CLI's
+    /// `recover` subcommands are checked against these by a test).
+    pub fn cli(self) -> &'static str {
+        match self {
+            ActionKind::ExpandScope => "recover expand-scope",
+            ActionKind::ReturnToBuild => "recover return-to-build",
+            ActionKind::ArchiveAttempt => "recover archive-attempt",
+            ActionKind::Quarantine => "recover quarantine",
+            ActionKind::Gate => "gate",
+            ActionKind::Rollback => "recover rollback",
+            ActionKind::Resume => "recover resume",
+        }
+    }
+
+    /// `tollgate <subcommand>`, for a person to run (arguments follow).
+    pub fn shell(self) -> String {
+        format!("tollgate {}", self.cli())
     }
 }
 

@@ -2,18 +2,19 @@
 
 use crate::analysis::Snapshot;
 use crate::diagnostic::Fix;
+use crate::recovery::ActionKind;
 use crate::{Code, Finding};
 
 /// The shell command that carries out a fix, or what a person must do.
 pub fn next_step(fix: &Fix) -> String {
     let q = shell_quote;
     match fix {
-        Fix::ExpandScope { path } => format!("tollgate recover expand-scope --path {}", q(path)),
+        Fix::ExpandScope { path } => format!("{} --path {}", ActionKind::ExpandScope.shell(), q(path)),
         Fix::Quarantine { path, stage } => {
-            format!("tollgate recover quarantine --path {} --stage {}", q(path), q(stage))
+            format!("{} --path {} --stage {}", ActionKind::Quarantine.shell(), q(path), q(stage))
         }
-        Fix::ReturnToBuild { stage } => format!("tollgate recover return-to-build --stage {}", q(stage)),
-        Fix::ArchiveAttempt { stage } => format!("tollgate recover archive-attempt --stage {}", q(stage)),
+        Fix::ReturnToBuild { stage } => format!("{} --stage {}", ActionKind::ReturnToBuild.shell(), q(stage)),
+        Fix::ArchiveAttempt { stage } => format!("{} --stage {}", ActionKind::ArchiveAttempt.shell(), q(stage)),
         Fix::GrantWrite { stage, path } => format!("a person grants stage `{stage}` write access to `{path}`"),
         Fix::Replace { title, .. } => title.clone(),
     }

@@ -6,16 +6,7 @@ use tower_lsp_server::ls_types::*;
 use crate::proto;
 use crate::server::Server;
 use crate::session::DiagnosticMode;
-
-pub const COMMANDS: &[&str] = &[
-    "tollgate.expandScope",
-    "tollgate.returnToBuild",
-    "tollgate.archiveAttempt",
-    "tollgate.quarantine",
-    "tollgate.gate",
-    "tollgate.rollback",
-    "tollgate.resume",
-];
+use tollgate_engine::recovery::ActionKind;
 
 pub fn initialize(server: &Server, params: InitializeParams) -> Result<InitializeResult> {
     let encoding = proto::negotiate_encoding(&params.capabilities);
@@ -70,7 +61,7 @@ pub fn initialize(server: &Server, params: InitializeParams) -> Result<Initializ
                 work_done_progress_options: Default::default(),
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
+                commands: ActionKind::ALL.iter().map(|k| k.command().to_string()).collect(),
                 ..Default::default()
             }),
             workspace: Some(WorkspaceServerCapabilities {

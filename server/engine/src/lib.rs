@@ -12,6 +12,7 @@ pub mod ide;
 pub mod model;
 pub mod pattern;
 pub mod permissions;
+pub mod policy;
 pub mod recovery;
 pub mod root;
 pub mod suggest;

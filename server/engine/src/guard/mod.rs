@@ -21,7 +21,7 @@ use crate::model::scope::Op;
 use crate::root::{is_control, is_governance};
 use tollgate_text::TextRange;
 
-pub use exit::{exit_blockers, ExitBlocker};
+pub use exit::stop_check;
 pub use paths::normalize;
 pub use text::{apply_replacements, Replacement};
 

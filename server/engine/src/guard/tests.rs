@@ -328,37 +328,29 @@ fn replacements() {
 }
 
 #[test]
-fn exit_blockers_name_missing_outputs_and_error_blockers_only_while_running() {
+fn stop_asks_the_gates_exit_check_only_while_running() {
     let (_t, dir) = factory(false);
-    let blockers = |dir: &Path| {
+    let task = |dir: &Path| {
         let (snap, _) = Snapshot::load(Root::find(dir).unwrap());
         let (changes, git) = snap.gather_changes();
         let fs = crate::fs_view::DiskFs::new(dir);
         let findings = snap.analyze(&fs, &changes, git.as_ref(), &SeverityOverrides::default());
-        exit_blockers(&snap, &findings)
+        stop_check(&snap, &findings).map(|c| c.task())
     };
-    let got = blockers(&dir);
     // artifacts/backend/ has files; artifacts/client/ does not exist.
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].code, Code::MissingOutput);
-    assert!(got[0]
-        .message
-        .starts_with("stage `code` has not produced its declared directory output `artifacts/client/`"));
-    std::fs::create_dir_all(dir.join("artifacts/client")).unwrap();
-    assert_eq!(blockers(&dir).len(), 1, "an empty directory is not an output");
-    std::fs::write(dir.join("artifacts/client/App.tsx"), "x").unwrap();
-    assert_eq!(blockers(&dir), []);
+    assert_eq!(task(&dir), Some(vec!["declared output `artifacts/client/` does not exist: produce it".to_string()]));
     std::fs::write(dir.join("artifacts/prd/late.md"), "x").unwrap();
-    let got = blockers(&dir);
-    assert_eq!(
-        got.iter().map(|b| (b.code, b.path.as_str())).collect::<Vec<_>>(),
-        [(Code::UnauthorizedWrite, "artifacts/prd/late.md")]
-    );
-    assert_eq!(got[0].fix, Some(Fix::Quarantine { path: "artifacts/prd/late.md".into(), stage: "code".into() }));
+    std::fs::create_dir_all(dir.join("artifacts/client")).unwrap();
+    std::fs::write(dir.join("artifacts/client/App.tsx"), "x").unwrap();
+    let got = task(&dir).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("unauthorized-write artifacts/prd/late.md: stage `code` created"), "{got:?}");
+    std::fs::remove_file(dir.join("artifacts/prd/late.md")).unwrap();
+    assert_eq!(task(&dir), Some(vec![]));
     std::fs::write(
         dir.join(".factory/state.json"),
         STATE.replace("\"running\",\n  \"currentStage\"", "\"paused\",\n  \"currentStage\""),
     )
     .unwrap();
-    assert_eq!(blockers(&dir), [], "a paused run is the person's turn");
+    assert_eq!(task(&dir), None, "a paused run is the person's turn");
 }

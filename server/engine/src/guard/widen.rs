@@ -109,7 +109,10 @@ fn first_stages(p: Option<&Loaded<Pipeline>>) -> HashMap<&str, &Stage> {
     map
 }
 
-fn stage_ids<'a>(sides: &[(Option<&'a Loaded<Pipeline>>, Option<&'a Loaded<matrix::Matrix>>)]) -> Vec<&'a str> {
+/// The pipeline and the matrix, as one side of the comparison sees them.
+type Files<'a> = (Option<&'a Loaded<Pipeline>>, Option<&'a Loaded<matrix::Matrix>>);
+
+fn stage_ids<'a>(sides: &[Files<'a>]) -> Vec<&'a str> {
     let mut ids = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (p, m) in sides {

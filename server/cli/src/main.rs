@@ -1,8 +1,10 @@
 //! `tollgate`: one binary, three faces (SPEC section 1).
 
 mod check;
+mod hook;
 mod output;
 mod recover;
+mod setup;
 mod status;
 
 use std::path::PathBuf;
@@ -27,6 +29,10 @@ enum Command {
     Status(status::Args),
     /// Carry out a recovery step, as the editor's code actions do.
     Recover(recover::Args),
+    /// Answer one hook event of a coding agent (stdin), as its guard (SPEC 8).
+    Hook(hook::Args),
+    /// Install the agent guard's hooks into an agent's project settings.
+    Setup(setup::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -100,5 +106,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Status(args) => status::run(args),
         Command::Recover(args) => recover::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Setup(args) => setup::run(args),
     }
 }

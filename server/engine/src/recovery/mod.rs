@@ -11,7 +11,7 @@ pub mod error_log;
 mod expand_scope;
 mod fs_ops;
 mod grant_write;
-mod json;
+pub mod json;
 mod paths;
 mod plan;
 mod project;

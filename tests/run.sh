@@ -4,7 +4,7 @@
 # every suite and prints one closing line.
 #
 #   bash tests/run.sh            # every suite
-#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode fuzz
+#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode fuzz claude-code
 #
 # Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/.
 set -uo pipefail
@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 unset CARGO_TARGET_DIR   # the e2e suites use target/release/tollgate
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode fuzz)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode fuzz claude-code)
 LOGS="$REPO/tests/e2e/artifacts"
 mkdir -p "$LOGS"
 passed=0
@@ -48,7 +48,8 @@ for suite in "${SUITES[@]}"; do
     vscode) run vscode bash -c "$(declare -f need_release); need_release && TOLLGATE_BIN=target/release/tollgate bash tests/e2e/vscode/run.sh" ;;
     # The stable runner: a nightly libFuzzer build takes far longer than CI should.
     fuzz) run fuzz env FUZZ_STABLE=1 FUZZ_SECONDS=10 bash tests/fuzz.sh ;;
-    *) echo "unknown suite: $suite (rust grammar vscode-unit nvim vscode fuzz)"; exit 2 ;;
+    claude-code) run claude-code bash -c "$(declare -f need_release); need_release && bash tests/e2e/claude-code/run.sh" ;;
+    *) echo "unknown suite: $suite (rust grammar vscode-unit nvim vscode fuzz claude-code)"; exit 2 ;;
   esac
 done
 

@@ -56,7 +56,8 @@ fn judge_write(w: &WriteReq, cwd: Option<&Path>) -> Result<Decision, String> {
             AfterSpec::Unknown(why) => Err(why.clone()),
         }
     };
-    guard::decide(&ProposedWrite { path: &w.path, delete: w.delete, after: &after, cwd })
+    let cache = memory::private_dir();
+    guard::decide(&ProposedWrite { path: &w.path, delete: w.delete, after: &after, cwd, cache: cache.as_deref() })
 }
 
 /// "<code>: <stage, rule, return point> Next valid step: …" (SPEC 8).

@@ -36,12 +36,19 @@ pub fn not_yet_told(session: &str, keys: &[String]) -> Vec<usize> {
 /// The session's file, in a directory only this user can enter; None when
 /// there is no safe place.
 fn file_for(session: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let name: String =
         session.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(128).collect();
     if name.is_empty() {
         return None;
     }
+    Some(private_dir()?.join(name))
+}
+
+/// `tollgate-hook-<uid>` in the temp directory, created for this user alone
+/// (also where the guard caches the current stage's rules); None when it cannot
+/// be made safely (another user's, a link, open to others).
+pub fn private_dir() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     // The process's own uid: /proc/self belongs to it.
     let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok()?;
     let dir = std::env::temp_dir().join(format!("tollgate-hook-{uid}"));
@@ -50,5 +57,5 @@ fn file_for(session: &str) -> Option<PathBuf> {
     if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
         return None;
     }
-    Some(dir.join(name))
+    Some(dir)
 }

@@ -6,6 +6,7 @@
 
 mod exit;
 mod paths;
+mod rules;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -40,6 +41,9 @@ pub struct ProposedWrite<'a> {
     /// The agent's working directory: where the settings of an agent outside
     /// any root are judged from.
     pub cwd: Option<&'a Path>,
+    /// A private directory where the current stage's rules may be cached between
+    /// calls (see `rules.rs`); None: read them every time.
+    pub cache: Option<&'a Path>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,9 +107,21 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
             (c.root, w.path.display().to_string(), None)
         }
     };
-    let (snap, errors) = Snapshot::load(root);
-    if let Some(e) = errors.first() {
-        return Err(format!("{} cannot be read: {}", snap.root.dir.join(&e.path).display(), e.message));
+    // The run's state and scope first: most writes need nothing else but the
+    // current stage's rules (`rules.rs`), and no write is judged without a run.
+    let mut snap = Snapshot::empty(root);
+    let l = snap.root.layout.clone();
+    for rel in [&l.state, &l.scope] {
+        match crate::analysis::read_text(&snap.root.dir, rel) {
+            Ok(text) => {
+                snap.set(rel, text);
+            }
+            Err(e) => return Err(format!("{} cannot be read: {e}", snap.root.dir.join(rel).display())),
+        }
+    }
+    if snap.state.as_ref().is_some_and(|s| s.current.model.is_none()) {
+        let why = snap.state.as_ref().and_then(|s| s.current.diagnostics.first()).map(|d| d.message.clone());
+        return Err(format!("{} cannot be read: {}", l.state, why.unwrap_or_default()));
     }
     let Some(stage) = active_stage(&snap) else { return Ok(Decision::Allow(Allowed::NoActiveRun)) };
     let deny = |code, message: String, instead: &str, fix| {
@@ -136,6 +152,24 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
     let kind = snap.root.kind_of(&rel);
     if matches!(kind, FileKind::Pipeline | FileKind::Matrix | FileKind::Scope) {
         let after = if w.delete { None } else { Some(after_text(&snap, &rel, w.after)?) };
+        if kind == FileKind::Matrix {
+            // The rows alone first: when no row grows, no stage's box does (a
+            // stage's `permissions.write` only ever replaces its row), and a
+            // 5,000-stage pipeline need not be parsed.
+            let mut rows = snap.clone();
+            let text =
+                crate::analysis::read_text(&rows.root.dir, &rel).map_err(|e| format!("{rel} cannot be read: {e}"))?;
+            rows.set(&rel, text);
+            if widen::judge(&rows, &rel, kind, after.as_deref(), &stage).is_none() {
+                return Ok(Decision::Allow(Allowed::RulesNotWidened));
+            }
+        }
+        let (full, errors) =
+            if kind == FileKind::Scope { (snap, Vec::new()) } else { Snapshot::load(snap.root.clone()) };
+        if let Some(e) = errors.first() {
+            return Err(format!("{} cannot be read: {}", full.root.dir.join(&e.path).display(), e.message));
+        }
+        let snap = full;
         return Ok(match widen::judge(&snap, &rel, kind, after.as_deref(), &stage) {
             Some(message) => Decision::Deny(Deny {
                 code: Code::PermissionsWidened,
@@ -151,6 +185,7 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
     if is_control(&rel) || is_governance(&rel) {
         return Ok(Decision::Allow(Allowed::Control));
     }
+    rules::load_for_stage(&mut snap, &stage, w.cache)?;
     let op = if w.delete {
         Op::Delete
     } else if std::fs::symlink_metadata(snap.root.dir.join(&rel)).is_ok() {
@@ -186,7 +221,7 @@ pub fn active_stage(snap: &Snapshot) -> Option<String> {
 }
 
 fn after_text(snap: &Snapshot, rel: &str, after: After) -> Result<String, String> {
-    let now = snap.text(rel);
+    let now = crate::analysis::read_text(&snap.root.dir, rel).map_err(|e| format!("{rel} cannot be read: {e}"))?;
     after(now.as_deref()).map_err(|e| format!("cannot tell what `{rel}` would hold after the write: {e}"))
 }
 

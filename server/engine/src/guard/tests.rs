@@ -67,7 +67,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn write_of(path: &Path, content: &str) -> Decision {
     let content = content.to_string();
     let after = move |_: Option<&str>| Ok(content.clone());
-    decide(&ProposedWrite { path, delete: false, after: &after, cwd: None }).expect("decided")
+    decide(&ProposedWrite { path, delete: false, after: &after, cwd: None, cache: None }).expect("decided")
 }
 
 fn deny_code(d: &Decision) -> Option<Code> {
@@ -168,7 +168,13 @@ fn a_refusal_names_the_stage_the_rule_the_return_point_and_a_next_step() {
     assert_eq!(d.code, Code::OutOfScope);
     let _ = std::fs::write(dir.join("artifacts/client/a"), "");
     let after = |_: Option<&str>| Ok(String::new());
-    let del = decide(&ProposedWrite { path: &dir.join("artifacts/client/a"), delete: true, after: &after, cwd: None });
+    let del = decide(&ProposedWrite {
+        path: &dir.join("artifacts/client/a"),
+        delete: true,
+        after: &after,
+        cwd: None,
+        cache: None,
+    });
     let Ok(Decision::Deny(d)) = del else { panic!("{del:?}") };
     assert!(d.message.contains("may not delete `artifacts/client/a`, but scope `habit` (revision 1) allows it only for other operations than delete"), "{}", d.message);
     assert_eq!(d.fix, Some(Fix::ExpandScope { path: "artifacts/client/a".into() }));
@@ -196,7 +202,13 @@ fn an_unreadable_state_cannot_be_judged() {
     let (_t, dir) = factory(false);
     std::fs::write(dir.join(".factory/state.json"), b"\xff\xfe").unwrap();
     let after = |_: Option<&str>| Ok(String::new());
-    let got = decide(&ProposedWrite { path: &dir.join("artifacts/prd/x.md"), delete: false, after: &after, cwd: None });
+    let got = decide(&ProposedWrite {
+        path: &dir.join("artifacts/prd/x.md"),
+        delete: false,
+        after: &after,
+        cwd: None,
+        cache: None,
+    });
     assert!(
         got.as_ref().is_err_and(|e| e.contains("state.json cannot be read: the file is not valid UTF-8")),
         "{got:?}"
@@ -215,9 +227,9 @@ fn the_agents_own_settings_are_refused_even_above_the_root() {
     copy_dir(&dir, &sub);
     let settings = sub.parent().unwrap().join(".claude/settings.json");
     let after = |_: Option<&str>| Ok(String::new());
-    let w = ProposedWrite { path: &settings, delete: false, after: &after, cwd: Some(&sub) };
+    let w = ProposedWrite { path: &settings, delete: false, after: &after, cwd: Some(&sub), cache: None };
     assert_eq!(decide(&w).map(|d| deny_code(&d)), Ok(Some(Code::PermissionsWidened)));
-    let w = ProposedWrite { path: &settings, delete: false, after: &after, cwd: None };
+    let w = ProposedWrite { path: &settings, delete: false, after: &after, cwd: None, cache: None };
     assert_eq!(decide(&w), Ok(Decision::Allow(Allowed::NoRoot)));
 }
 
@@ -270,6 +282,7 @@ fn rule_files_are_judged_by_the_box_they_leave() {
         delete: true,
         after: &after,
         cwd: None,
+        cache: None,
     });
     assert_eq!(del.map(|d| deny_code(&d)), Ok(Some(Code::PermissionsWidened)));
 
@@ -304,15 +317,75 @@ fn rule_files_are_judged_by_the_box_they_leave() {
         )
     };
     assert_eq!(
-        decide(&ProposedWrite { path: &scope_path, delete: false, after: &edit, cwd: None }),
+        decide(&ProposedWrite { path: &scope_path, delete: false, after: &edit, cwd: None, cache: None }),
         Ok(Decision::Allow(Allowed::RulesNotWidened))
     );
     let bad = |cur: Option<&str>| apply_replacements(cur, &[Replacement { old: "nope", new: "x", all: false }]);
-    let got = decide(&ProposedWrite { path: &scope_path, delete: false, after: &bad, cwd: None });
+    let got = decide(&ProposedWrite { path: &scope_path, delete: false, after: &bad, cwd: None, cache: None });
     assert_eq!(
         got,
         Err("cannot tell what `.factory/scope.yaml` would hold after the write: old_string is not in the file".into())
     );
+}
+
+/// With the stage's rules cached between calls, every decision is the one a full
+/// load gives; a changed matrix row or `permissions.write` is seen at once.
+#[test]
+fn cached_rules_decide_as_a_full_load_does() {
+    let (_t, dir) = factory(true);
+    let cache = tempfile::tempdir().unwrap();
+    let paths =
+        ["artifacts/prd/x.md", "artifacts/backend/src/a.ts", "artifacts/backend/b.md", "artifacts/client/c.ts", "x.md"];
+    let decide_all = |cache: Option<&Path>| -> Vec<Decision> {
+        paths
+            .iter()
+            .map(|rel| {
+                let after = |_: Option<&str>| Ok(String::new());
+                let w = ProposedWrite { path: &dir.join(rel), delete: false, after: &after, cwd: None, cache };
+                decide(&w).unwrap()
+            })
+            .collect()
+    };
+    let full = decide_all(None);
+    assert_eq!(decide_all(Some(cache.path())), full, "first call: read and stored");
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
+    assert_eq!(decide_all(Some(cache.path())), full, "from the cache");
+    // The row of `code` grows to include artifacts/prd/ (a person's edit): seen at once.
+    let m = dir.join("policies/capability.matrix.md");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(
+        &m,
+        text.replace(
+            "| `artifacts/backend/`, `artifacts/client/` | 根据",
+            "| `artifacts/backend/`, `artifacts/client/`, `artifacts/prd/` | 根据",
+        ),
+    )
+    .unwrap();
+    let wider = decide_all(None);
+    assert_ne!(wider, full);
+    assert_eq!(decide_all(Some(cache.path())), wider);
+    // permissions.write wins over the row.
+    let p = dir.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let anchor = "    agent: agents/code.agent.md\n";
+    std::fs::write(&p, text.replace(anchor, &format!("{anchor}    permissions:\n      write: [artifacts/client/]\n")))
+        .unwrap();
+    let narrow = decide_all(None);
+    assert_eq!(deny_code(&narrow[1]), Some(Code::UnauthorizedWrite));
+    assert_eq!(decide_all(Some(cache.path())), narrow);
+    // A pipeline that does not parse: the matrix row holds, cached or not.
+    std::fs::write(&p, "stages: [").unwrap();
+    assert_eq!(decide_all(Some(cache.path())), decide_all(None));
+    // Another stage running.
+    std::fs::write(&p, text).unwrap();
+    std::fs::write(
+        dir.join(".factory/state.json"),
+        STATE.replace("\"currentStage\": \"code\"", "\"currentStage\": \"prd\""),
+    )
+    .unwrap();
+    let prd = decide_all(None);
+    assert_eq!(prd[0], Decision::Allow(Allowed::Inside), "{prd:?}");
+    assert_eq!(decide_all(Some(cache.path())), prd);
 }
 
 #[test]
@@ -353,4 +426,23 @@ fn stop_asks_the_gates_exit_check_only_while_running() {
     )
     .unwrap();
     assert_eq!(task(&dir), None, "a paused run is the person's turn");
+}
+
+/// A row that grows for a stage whose `permissions.write` replaces its row
+/// leaves that stage's box as it was: allowed (the rows-only shortcut is not the
+/// last word).
+#[test]
+fn a_wider_row_under_permissions_write_is_no_widening() {
+    let (_t, dir) = factory(false);
+    let p = dir.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let anchor = "    agent: agents/code.agent.md\n";
+    std::fs::write(&p, text.replace(anchor, &format!("{anchor}    permissions:\n      write: [artifacts/backend/]\n"))).unwrap();
+    let m = dir.join("policies/capability.matrix.md");
+    let wider = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("| `artifacts/backend/`, `artifacts/client/` | 根据", "| `artifacts/` | 根据");
+    assert_eq!(write_of(&m, &wider), Decision::Allow(Allowed::RulesNotWidened));
+    let prd_wider = std::fs::read_to_string(&m).unwrap().replace("| `artifacts/prd/` |", "| `artifacts/` |");
+    assert_eq!(deny_code(&write_of(&m, &prd_wider)), Some(Code::PermissionsWidened));
 }

@@ -149,7 +149,7 @@ fn install(snap: &mut Snapshot, stage: &str, r: &Rules) {
     } else {
         Vec::new()
     };
-    let pipeline = r.pipeline_parsed.then(|| Pipeline { max_attempts: 2, max_attempts_range: None, stages });
+    let pipeline = r.pipeline_parsed.then_some(Pipeline { max_attempts: 2, max_attempts_range: None, stages });
     snap.pipeline = Some(slot(&l.pipeline, pipeline));
     let rows = r
         .row_write

@@ -61,7 +61,7 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
     }
     let sides = [(p_now.as_deref(), m_now.as_deref()), (p_after.as_deref(), m_after.as_deref())];
     let ids = stage_ids(&sides);
-    let [b, a] = sides.map(|(p, m)| Side { p, m, stages: first_stages(p) });
+    let [b, a] = sides.map(|(p, m)| Side { p, m, stages: first_stages(p), rows: first_rows(m) });
     for id in ids {
         let Some(was) = b.write_set(id) else { continue };
         let Some(now) = a.write_set(id) else {
@@ -90,12 +90,28 @@ struct Side<'a> {
     p: Option<&'a Loaded<Pipeline>>,
     m: Option<&'a Loaded<matrix::Matrix>>,
     stages: HashMap<&'a str, &'a Stage>,
+    rows: HashMap<&'a str, &'a matrix::MatrixRow>,
 }
 
 impl Side<'_> {
+    /// `WriteSet::for_stage`, with the stage and its row found through maps.
     fn write_set(&self, id: &str) -> Option<WriteSet> {
-        WriteSet::for_found_stage(self.p, self.stages.get(id).copied(), self.m, id)
+        let found = self.stages.get(id).copied();
+        if found.and_then(|s| s.permissions.as_ref()).is_some_and(|p| p.write.is_some()) {
+            return WriteSet::for_found_stage(self.p, found, None, id);
+        }
+        let (m, row) = (self.m?, self.rows.get(id)?);
+        Some(WriteSet::new(id, Origin::Matrix, &m.path, row.write_cell, row.stage.range, &row.write))
     }
+}
+
+/// Each id's first matrix row (`Matrix::row` takes the first).
+fn first_rows(m: Option<&Loaded<matrix::Matrix>>) -> HashMap<&str, &matrix::MatrixRow> {
+    let mut map = HashMap::new();
+    for r in m.and_then(|m| m.model.as_ref()).map(|m| m.rows.as_slice()).unwrap_or_default() {
+        map.entry(r.stage.value.as_str()).or_insert(r);
+    }
+    map
 }
 
 /// Each id's first stage (a 5,000-stage pipeline must not be searched per id).

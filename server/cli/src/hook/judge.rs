@@ -123,7 +123,9 @@ fn bounded(head: String, lines: &[String], tail: &str) -> String {
 }
 
 fn after_tool(session: &str, cwd: &Path) -> Result<Option<String>, String> {
-    let Some((snap, findings)) = analyze(cwd)? else { return Ok(None) };
+    let dir = std::fs::canonicalize(cwd).map_err(|e| format!("{}: {e}", cwd.display()))?;
+    let cache = memory::private_dir();
+    let Some((snap, findings)) = guard::command_findings(&dir, cache.as_deref())? else { return Ok(None) };
     let edits: Vec<&Finding> = findings.iter().filter(|f| AFTER_TOOL_CODES.contains(&f.diagnostic.code)).collect();
     let keys: Vec<String> = edits.iter().map(|f| memory::key(&snap.root.dir, f)).collect();
     let fresh = memory::not_yet_told(session, &keys);

@@ -232,3 +232,38 @@ fn before_the_fact(message: &str, stage: &str, rel: &str, op: Op) -> String {
     let now = format!("stage `{stage}` may not {} `{rel}`", op.as_str());
     message.replacen(&past, &now, 1)
 }
+
+/// The edit findings a command left behind (`unauthorized-write`, `out-of-scope`,
+/// `deleted-output`, `permissions-widened`), as a full analysis reports them,
+/// for the root at or above `dir`; None without a root or an active run. When no
+/// changed path is a deletion, the pipeline or the matrix, only the path checks
+/// can find anything, and they run on the current stage's cached rules (a
+/// 5,000-stage pipeline is then not parsed); else a full analysis.
+pub fn command_findings(dir: &Path, cache: Option<&Path>) -> Result<Option<(Snapshot, Vec<crate::Finding>)>, String> {
+    const CODES: &[Code] = &[Code::UnauthorizedWrite, Code::OutOfScope, Code::DeletedOutput, Code::PermissionsWidened];
+    let Some(root) = crate::root::Root::find(dir) else { return Ok(None) };
+    let mut snap = Snapshot::empty(root);
+    let l = snap.root.layout.clone();
+    for rel in [&l.state, &l.scope] {
+        let text = crate::analysis::read_text(&snap.root.dir, rel)
+            .map_err(|e| format!("{} cannot be read: {e}", snap.root.dir.join(rel).display()))?;
+        snap.set(rel, text);
+    }
+    let Some(stage) = active_stage(&snap) else { return Ok(None) };
+    let (changes, git) = snap.gather_changes();
+    let simple = changes.iter().all(|c| c.op != Op::Delete && c.path != l.pipeline && c.path != l.matrix);
+    let fs = DiskFs::new(&snap.root.dir);
+    let findings = if simple {
+        rules::load_for_stage(&mut snap, &stage, cache)?;
+        snap.path_findings(&fs, &changes)
+    } else {
+        let (full, errors) = Snapshot::load(snap.root.clone());
+        if let Some(e) = errors.first() {
+            return Err(format!("{} cannot be read: {}", full.root.dir.join(&e.path).display(), e.message));
+        }
+        snap = full;
+        let all = snap.analyze(&fs, &changes, git.as_ref(), &crate::diagnostic::SeverityOverrides::default());
+        all.into_iter().filter(|f| CODES.contains(&f.diagnostic.code)).collect()
+    };
+    Ok(Some((snap, findings)))
+}

@@ -437,7 +437,8 @@ fn a_wider_row_under_permissions_write_is_no_widening() {
     let p = dir.join("pipeline.yaml");
     let text = std::fs::read_to_string(&p).unwrap();
     let anchor = "    agent: agents/code.agent.md\n";
-    std::fs::write(&p, text.replace(anchor, &format!("{anchor}    permissions:\n      write: [artifacts/backend/]\n"))).unwrap();
+    std::fs::write(&p, text.replace(anchor, &format!("{anchor}    permissions:\n      write: [artifacts/backend/]\n")))
+        .unwrap();
     let m = dir.join("policies/capability.matrix.md");
     let wider = std::fs::read_to_string(&m)
         .unwrap()
@@ -445,4 +446,63 @@ fn a_wider_row_under_permissions_write_is_no_widening() {
     assert_eq!(write_of(&m, &wider), Decision::Allow(Allowed::RulesNotWidened));
     let prd_wider = std::fs::read_to_string(&m).unwrap().replace("| `artifacts/prd/` |", "| `artifacts/` |");
     assert_eq!(deny_code(&write_of(&m, &prd_wider)), Some(Code::PermissionsWidened));
+}
+
+/// A command's findings on the cached rules equal a full analysis's edit findings.
+#[test]
+fn command_findings_equal_a_full_analysis() {
+    let (_t, dir) = factory(true);
+    let cache = tempfile::tempdir().unwrap();
+    let full = |dir: &Path| {
+        let (snap, _) = Snapshot::load(Root::find(dir).unwrap());
+        let (changes, git) = snap.gather_changes();
+        let fs = crate::fs_view::DiskFs::new(dir);
+        let codes = [Code::UnauthorizedWrite, Code::OutOfScope, Code::DeletedOutput, Code::PermissionsWidened];
+        let mut f: Vec<_> = snap
+            .analyze(&fs, &changes, git.as_ref(), &SeverityOverrides::default())
+            .into_iter()
+            .filter(|f| codes.contains(&f.diagnostic.code))
+            .collect();
+        f.sort_by(|a, b| {
+            (&a.path, a.diagnostic.code, &a.diagnostic.message).cmp(&(
+                &b.path,
+                b.diagnostic.code,
+                &b.diagnostic.message,
+            ))
+        });
+        f
+    };
+    let cmd = |dir: &Path| {
+        let mut f = command_findings(dir, Some(cache.path())).unwrap().unwrap().1;
+        f.sort_by(|a, b| {
+            (&a.path, a.diagnostic.code, &a.diagnostic.message).cmp(&(
+                &b.path,
+                b.diagnostic.code,
+                &b.diagnostic.message,
+            ))
+        });
+        f
+    };
+    assert_eq!(cmd(&dir), []);
+    std::fs::write(dir.join("artifacts/prd/b.md"), "x").unwrap();
+    std::fs::write(dir.join("artifacts/backend/notes.md"), "x").unwrap();
+    std::fs::write(dir.join("artifacts/backend/prisma/schema.prisma"), "changed").unwrap();
+    let want = full(&dir);
+    assert_eq!(want.len(), 4, "{want:?}");
+    assert_eq!(cmd(&dir), want);
+    // A deletion and a widened matrix take the full analysis.
+    std::fs::remove_file(dir.join("artifacts/prd/prd.md")).unwrap();
+    let m = dir.join("policies/capability.matrix.md");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("| `artifacts/backend/`, `artifacts/client/` | 根据", "| `artifacts/` | 根据"))
+        .unwrap();
+    let want = full(&dir);
+    assert!(want.iter().any(|f| f.diagnostic.code == Code::PermissionsWidened), "{want:?}");
+    assert_eq!(cmd(&dir), want);
+    std::fs::write(
+        dir.join(".factory/state.json"),
+        STATE.replace("\"running\",\n  \"currentStage\"", "\"idle\",\n  \"currentStage\""),
+    )
+    .unwrap();
+    assert!(command_findings(&dir, None).unwrap().is_none());
 }

@@ -2,9 +2,11 @@
 
 mod check;
 mod gate;
+mod hook;
 mod output;
 mod picture;
 mod recover;
+mod setup;
 mod status;
 
 use std::path::PathBuf;
@@ -35,6 +37,10 @@ enum Command {
     Recover(recover::Args),
     /// The stage's exit gate: record the checkpoint, or retry, pause or roll back by the failure policy.
     Gate(gate::Args),
+    /// Answer one hook event of a coding agent (stdin), as its guard (SPEC 8).
+    Hook(hook::Args),
+    /// Install the agent guard's hooks into an agent's project settings.
+    Setup(setup::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,6 +113,8 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Recover(args) => recover::run(args),
         Command::Gate(args) => gate::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Setup(args) => setup::run(args),
     }
 }
 

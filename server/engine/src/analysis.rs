@@ -379,6 +379,16 @@ impl Snapshot {
         findings
     }
 
+    /// Only the path checks of the edit checks (`unauthorized-write`,
+    /// `out-of-scope`) over `changes`, without overrides: what the agent guard
+    /// asks before a write (SPEC 8).
+    pub fn path_findings(&self, fs: &dyn FsView, changes: &[Change]) -> Vec<Finding> {
+        let ctx = self.context(fs, changes, None);
+        let mut sink = Sink::default();
+        checks::edits::run_path_checks(&ctx, &mut sink);
+        sink.findings
+    }
+
     fn context<'a>(&'a self, fs: &'a dyn FsView, changes: &'a [Change], git: Option<&'a GitFacts>) -> Context<'a> {
         Context {
             root: &self.root.dir,

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod checks;
 pub mod diagnostic;
 pub mod fs_view;
+pub mod guard;
 pub mod ide;
 pub mod model;
 pub mod pattern;

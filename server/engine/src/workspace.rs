@@ -99,10 +99,15 @@ impl Workspace {
     /// Loads and scans at once: what a one-shot command (`check`, `status`) needs.
     pub fn load_scanned(root: Root) -> (Self, Vec<ReadError>) {
         let (mut ws, errors) = Workspace::load(root);
-        let s = scan(&ws.snapshot);
-        // A one-shot command has no later events to compare with a listing.
-        ws.scan_done(Scan { baseline: None, ..s });
+        ws.scan_now();
         (ws, errors)
+    }
+
+    /// Scans here and now, for a one-shot command (which has no later events to
+    /// compare with a listing, so none is kept).
+    pub fn scan_now(&mut self) {
+        let s = scan(&self.snapshot);
+        self.scan_done(Scan { baseline: None, ..s });
     }
 
     /// A file of the root has this text now (an open buffer, or the disk's again

@@ -11,7 +11,7 @@ pub mod error_log;
 mod expand_scope;
 mod fs_ops;
 mod grant_write;
-pub(crate) mod json;
+pub mod json;
 pub(crate) mod paths;
 pub(crate) mod plan;
 pub(crate) mod project;

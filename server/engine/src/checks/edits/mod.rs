@@ -36,6 +36,21 @@ pub fn run(ctx: &Context, sink: &mut Sink) {
     stage_summary::check(ctx, &live, sink);
 }
 
+/// The two checks that judge one written path on its own (`unauthorized-write`,
+/// `out-of-scope`): what the agent guard asks of a proposed write, through the
+/// very code that judges it after the fact.
+pub fn run_path_checks(ctx: &Context, sink: &mut Sink) {
+    let Some(stage) = current_stage(ctx) else { return };
+    let live = Live {
+        stage,
+        writes: write_set(ctx, stage),
+        scope: binding_scope(ctx, stage).map(BoundScope::new),
+        waiting_since: waiting_since(ctx),
+    };
+    unauthorized_write::check(ctx, &live, sink);
+    out_of_scope::check(ctx, &live, sink);
+}
+
 /// The current stage of an active run and the rules its changed paths are held to.
 pub(crate) struct Live<'a> {
     pub stage: &'a str,

@@ -1,0 +1,99 @@
+//! Codex's hook contract (from its documentation and schemas; not run here):
+//! `PreToolUse` on `apply_patch`, whose `tool_input.command` is the patch text:
+//! the files come from its `*** Add File:` / `*** Update File:` (+ `*** Move
+//! to:`) / `*** Delete File:` headers, relative to `cwd`. Refused with
+//! `permissionDecision: "deny"`; `PostToolUse` and `Stop` / `SubagentStop`
+//! answer `{"decision": "block", "reason"}`.
+
+use serde_json::{json, Value};
+
+use super::claude_code::session;
+use super::patch::{self, FileOp};
+use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, WriteReq};
+
+pub struct Codex;
+
+const PATCH_TOOLS: &[&str] = &["apply_patch", "Edit", "Write"];
+
+impl Format for Codex {
+    fn phase(event: &Value) -> Phase {
+        match text(event, "hook_event_name") {
+            Some("PostToolUse") => Phase::AfterTool,
+            Some("Stop" | "SubagentStop") => Phase::Stop,
+            _ => Phase::BeforeWrite,
+        }
+    }
+
+    fn parse(event: &Value) -> Result<Request, String> {
+        let name = text(event, "hook_event_name").ok_or("the event has no `hook_event_name`")?;
+        let tool = text(event, "tool_name");
+        match name {
+            "PreToolUse" => {
+                let tool = tool.ok_or("a PreToolUse event without `tool_name`")?;
+                if !PATCH_TOOLS.contains(&tool) {
+                    return Ok(Request::Nothing);
+                }
+                let cwd = cwd_of(event)?;
+                let input = event.get("tool_input").ok_or("no `tool_input`")?;
+                let patch_text = text(input, "command").or(input.as_str()).ok_or("apply_patch without `command`")?;
+                let mut writes = Vec::new();
+                for op in patch::parse(patch_text)? {
+                    match op {
+                        FileOp::Add { path, text } => writes.push(WriteReq {
+                            path: resolve(&path, &cwd),
+                            delete: false,
+                            after: AfterSpec::Text(text),
+                        }),
+                        FileOp::Delete { path } => {
+                            let after = AfterSpec::Unknown("deleted".into());
+                            writes.push(WriteReq { path: resolve(&path, &cwd), delete: true, after })
+                        }
+                        FileOp::Update { path, move_to: None, hunks } => writes.push(WriteReq {
+                            path: resolve(&path, &cwd),
+                            delete: false,
+                            after: AfterSpec::Patch(hunks),
+                        }),
+                        FileOp::Update { path, move_to: Some(to), hunks } => {
+                            // The source goes, the destination gets the updated text.
+                            let src = resolve(&path, &cwd);
+                            let now = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+                            let text = patch::apply(&now, &hunks)?;
+                            let gone = AfterSpec::Unknown("moved away".into());
+                            writes.push(WriteReq { path: src, delete: true, after: gone });
+                            writes.push(WriteReq {
+                                path: resolve(&to, &cwd),
+                                delete: false,
+                                after: AfterSpec::Text(text),
+                            });
+                        }
+                    }
+                }
+                Ok(Request::Write { writes, cwd: Some(cwd) })
+            }
+            "PostToolUse" => {
+                let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
+                if PATCH_TOOLS.contains(&tool) {
+                    return Ok(Request::Nothing);
+                }
+                Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
+            }
+            "Stop" | "SubagentStop" => Ok(Request::Stop {
+                active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
+                cwd: cwd_of(event)?,
+            }),
+            _ => Ok(Request::Nothing),
+        }
+    }
+
+    fn render(answer: &Answer) -> Option<Value> {
+        match answer {
+            Answer::Deny(reason) => Some(json!({"hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": reason,
+            }})),
+            Answer::Report(reason) | Answer::Block(reason) => Some(json!({"decision": "block", "reason": reason})),
+            Answer::Quiet | Answer::Warn(_) => None,
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! `tollgate setup <agent> [--root DIR] [--dry-run] [--remove]`: writes the
+//! guard's hook entries into that agent's project settings (SPEC 8), merged
+//! with what is there: every other key and hook is kept, in its order; a second
+//! run changes no byte; a file that is not a JSON object (or whose `hooks` are
+//! not in the agents' shape) is refused, nothing changed; `--remove` takes out
+//! exactly the entries that run `tollgate hook <agent>`.
+//!
+//! All three agents share one shape: `hooks.<Event>` is a list of groups
+//! `{"matcher": …, "hooks": [handler, …]}`; each agent's file says which events,
+//! matchers and handler fields it uses.
+
+mod claude_code;
+mod codex;
+mod gemini_cli;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use tollgate_engine::recovery::json::Json;
+
+use crate::hook::Agent;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(value_enum)]
+    agent: Agent,
+    /// The factory root, or a directory below it (default: the current directory).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Print the settings file as it would be; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Take tollgate's hook entries out again.
+    #[arg(long)]
+    remove: bool,
+}
+
+/// One hook entry: the event, its matcher (None: every occurrence) and the handler.
+pub struct Entry {
+    pub event: &'static str,
+    pub matcher: Option<&'static str>,
+    pub handler: Json,
+}
+
+/// What an agent's settings look like.
+pub struct AgentSettings {
+    /// Relative to the project directory.
+    pub file: &'static str,
+    /// The name after `tollgate hook`.
+    pub name: &'static str,
+    pub entries: fn(command: &str) -> Vec<Entry>,
+}
+
+fn settings_of(agent: Agent) -> AgentSettings {
+    match agent {
+        Agent::ClaudeCode => claude_code::SETTINGS,
+        Agent::GeminiCli => gemini_cli::SETTINGS,
+        Agent::Codex => codex::SETTINGS,
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let agent = settings_of(args.agent);
+    let root = match crate::find_root(args.root) {
+        Ok(r) => r,
+        Err(e) => return crate::fail(2, &e),
+    };
+    let project = project_dir(&root.dir);
+    let path = project.join(agent.file);
+    let exe = match std::env::current_exe().and_then(std::fs::canonicalize) {
+        Ok(p) => p,
+        Err(e) => return crate::fail(1, &format!("cannot tell where this tollgate binary is: {e}")),
+    };
+    let command = format!("{} hook {}", shell_quote(&exe.display().to_string()), agent.name);
+    let old = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return crate::fail(1, &format!("{}: {e}", path.display())),
+    };
+    let new = match merged(old.as_deref(), &agent, &command, args.remove) {
+        Ok(n) => n,
+        Err(e) => return crate::fail(1, &format!("{}: {e}; nothing changed", path.display())),
+    };
+    let what =
+        if args.remove { "removed tollgate's hook entries from" } else { "installed tollgate's hook entries in" };
+    match new {
+        None => println!(
+            "tollgate: {} already {}; nothing changed",
+            path.display(),
+            if args.remove { "has no tollgate hook entries" } else { "has tollgate's hook entries" }
+        ),
+        Some(text) if args.dry_run => {
+            println!("tollgate: would write {} (dry run, nothing changed):", path.display());
+            print!("{text}");
+        }
+        Some(text) => {
+            if let Err(e) = write_atomically(&path, text.as_bytes()) {
+                return crate::fail(1, &format!("{}: {e}; nothing changed", path.display()));
+            }
+            println!("tollgate: {what} {}", path.display());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The git top level above the root when there is one (where the agents are
+/// started and read their project settings), else the root.
+fn project_dir(root: &Path) -> PathBuf {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .current_dir(root)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let top = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            std::fs::canonicalize(&top).unwrap_or_else(|_| root.to_path_buf())
+        }
+        _ => root.to_path_buf(),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Is a handler tollgate's own for this agent: a command running a `tollgate`
+/// binary with `hook <agent>`?
+fn is_ours(handler: &Json, agent: &str) -> bool {
+    let Some(cmd) = handler.get("command").and_then(Json::as_str) else { return false };
+    let Some(exe) = cmd.strip_suffix(&format!(" hook {agent}")) else { return false };
+    let exe = exe.trim().trim_matches('\'').trim_matches('"');
+    Path::new(exe).file_name().is_some_and(|n| n == "tollgate")
+}
+
+/// The settings text after the change; None when it would not change.
+pub fn merged(
+    old: Option<&[u8]>,
+    agent: &AgentSettings,
+    command: &str,
+    remove: bool,
+) -> Result<Option<String>, String> {
+    let text = match old {
+        Some(b) => std::str::from_utf8(b).map_err(|_| "the file is not UTF-8 text".to_string())?,
+        None => "",
+    };
+    let mut doc = if text.trim().is_empty() {
+        Json::Obj(Vec::new())
+    } else {
+        Json::parse(text).map_err(|e| format!("not valid JSON ({e})"))?
+    };
+    let before = doc.clone();
+    let Json::Obj(top) = &mut doc else { return Err("not a JSON object".into()) };
+    if !top.iter().any(|(k, _)| k == "hooks") {
+        if remove {
+            return Ok(None);
+        }
+        top.push(("hooks".into(), Json::Obj(Vec::new())));
+    }
+    let Some((_, Json::Obj(hooks))) = top.iter_mut().find(|(k, _)| k == "hooks") else {
+        return Err("`hooks` is not an object".into());
+    };
+    // Out with ours (a group keeps its other handlers), then, unless removing, in at the end.
+    for (event, groups) in hooks.iter_mut() {
+        let Json::Arr(groups) = groups else { return Err(format!("`hooks.{event}` is not a list")) };
+        for g in groups.iter_mut() {
+            let Some(Json::Arr(handlers)) = g.get_mut("hooks") else {
+                return Err(format!("a group of `hooks.{event}` has no `hooks` list"));
+            };
+            handlers.retain(|h| !is_ours(h, agent.name));
+        }
+        groups.retain(|g| !matches!(g.get("hooks"), Some(Json::Arr(h)) if h.is_empty()));
+    }
+    hooks.retain(|(_, groups)| !matches!(groups, Json::Arr(g) if g.is_empty()));
+    if !remove {
+        for e in (agent.entries)(command) {
+            let mut group = Vec::new();
+            if let Some(m) = e.matcher {
+                group.push(("matcher".to_string(), Json::str(m)));
+            }
+            group.push(("hooks".to_string(), Json::Arr(vec![e.handler])));
+            match hooks.iter_mut().find(|(k, _)| k == e.event) {
+                Some((_, Json::Arr(groups))) => groups.push(Json::Obj(group)),
+                _ => hooks.push((e.event.to_string(), Json::Arr(vec![Json::Obj(group)]))),
+            }
+        }
+    }
+    if hooks.is_empty() {
+        top.retain(|(k, _)| k != "hooks");
+    }
+    if doc == before {
+        return Ok(None);
+    }
+    Ok(Some(format!("{}\n", doc.to_pretty(&indent_of(text)))))
+}
+
+/// The indentation the file uses (two spaces when it has none).
+fn indent_of(text: &str) -> String {
+    text.lines()
+        .skip(1)
+        .map(|l| &l[..l.len() - l.trim_start().len()])
+        .find(|i| !i.is_empty())
+        .unwrap_or("  ")
+        .to_string()
+}
+
+/// Written beside the file, then renamed over it: a reader never sees half.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tollgate-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("settings"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// A handler object, its fields in order.
+pub fn obj(fields: Vec<(&str, Json)>) -> Json {
+    Json::Obj(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+pub fn num(n: u64) -> Json {
+    Json::Num(n.into())
+}

@@ -1,0 +1,200 @@
+//! Does a write to a rule file grow a box? The matrix and `permissions.write`
+//! are compared stage by stage (`WriteSet::widened_rules`, as
+//! `permissions-widened` compares with the git base); the retained scope that
+//! binds the current stage, operation by operation. Only growth is refused: a
+//! write that narrows or keeps a box goes through.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::analysis::{FileKind, Snapshot};
+use crate::model::pipeline::{Pipeline, Stage};
+use crate::model::scope::{Op, Scope, ScopeEntry};
+use crate::model::{matrix, pipeline, scope, Loaded, Spanned};
+use crate::permissions::{Origin, WriteSet};
+
+const RETURN: &str = "Return point: user (a person changes the rules, or approves the change)";
+
+/// Why the write would widen a box; None when it would not.
+pub fn judge(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, stage: &str) -> Option<String> {
+    match kind {
+        FileKind::Scope => scope_grows(snap, rel, after, stage),
+        _ => writes_grow(snap, rel, kind, after, stage),
+    }
+}
+
+fn what(rel: &str, after: Option<&str>) -> String {
+    match after {
+        None => format!("deleting `{rel}`"),
+        Some(_) => format!("this write to `{rel}`"),
+    }
+}
+
+fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, stage: &str) -> Option<String> {
+    let p_now = snap.pipeline.as_ref().map(|s| s.current.clone());
+    let m_now = snap.matrix.as_ref().map(|s| s.current.clone());
+    let (mut p_after, mut m_after) = (p_now.clone(), m_now.clone());
+    let what = what(rel, after);
+    match kind {
+        FileKind::Pipeline => p_after = after.map(|t| Arc::new(pipeline::load(rel, Arc::from(t)))),
+        _ => m_after = after.map(|t| Arc::new(matrix::load(rel, Arc::from(t)))),
+    }
+    let (before, later) = match kind {
+        FileKind::Pipeline => (p_now.as_deref(), p_after.as_deref()),
+        _ => (None, None),
+    };
+    if kind == FileKind::Pipeline {
+        if before.is_some_and(|b| b.model.is_some()) && later.is_none_or(|l| l.model.is_none()) {
+            return Some(format!(
+                "stage `{stage}` may not break the pipeline: after {what} no stage's write permissions could be read, \
+                 which lifts them all. {RETURN}"
+            ));
+        }
+    } else {
+        let had_rows = m_now.as_ref().and_then(|m| m.model.as_ref()).is_some_and(|m| !m.rows.is_empty());
+        if had_rows && m_after.as_ref().is_none_or(|m| m.model.is_none()) {
+            return Some(format!(
+                "stage `{stage}` may not break the capability matrix: after {what} its rows could not be read, \
+                 which lifts their write permissions. {RETURN}"
+            ));
+        }
+    }
+    let sides = [(p_now.as_deref(), m_now.as_deref()), (p_after.as_deref(), m_after.as_deref())];
+    let ids = stage_ids(&sides);
+    let [b, a] = sides.map(|(p, m)| Side { p, m, stages: first_stages(p), rows: first_rows(m) });
+    for id in ids {
+        let Some(was) = b.write_set(id) else { continue };
+        let Some(now) = a.write_set(id) else {
+            return Some(format!(
+                "stage `{stage}` may not widen write permissions: after {what} stage `{id}` would have no write rule \
+                 at all ({} is gone), so it could write anywhere. {RETURN}",
+                was.rule_name()
+            ));
+        };
+        let widened = now.widened_rules(&was);
+        if !widened.is_empty() {
+            let list: Vec<String> = widened.iter().map(|r| format!("`{}`", r.text)).collect();
+            return Some(format!(
+                "stage `{stage}` may not widen write permissions: after {what} {} would grant {}, which {} does not \
+                 now. {RETURN}",
+                now.rule_name(),
+                list.join(", "),
+                was.rule_name()
+            ));
+        }
+    }
+    None
+}
+
+struct Side<'a> {
+    p: Option<&'a Loaded<Pipeline>>,
+    m: Option<&'a Loaded<matrix::Matrix>>,
+    stages: HashMap<&'a str, &'a Stage>,
+    rows: HashMap<&'a str, &'a matrix::MatrixRow>,
+}
+
+impl Side<'_> {
+    /// `WriteSet::for_stage`, with the stage and its row found through maps.
+    fn write_set(&self, id: &str) -> Option<WriteSet> {
+        let found = self.stages.get(id).copied();
+        if found.and_then(|s| s.permissions.as_ref()).is_some_and(|p| p.write.is_some()) {
+            return WriteSet::for_found_stage(self.p, found, None, id);
+        }
+        let (m, row) = (self.m?, self.rows.get(id)?);
+        Some(WriteSet::new(id, Origin::Matrix, &m.path, row.write_cell, row.stage.range, &row.write))
+    }
+}
+
+/// Each id's first matrix row (`Matrix::row` takes the first).
+fn first_rows(m: Option<&Loaded<matrix::Matrix>>) -> HashMap<&str, &matrix::MatrixRow> {
+    let mut map = HashMap::new();
+    for r in m.and_then(|m| m.model.as_ref()).map(|m| m.rows.as_slice()).unwrap_or_default() {
+        map.entry(r.stage.value.as_str()).or_insert(r);
+    }
+    map
+}
+
+/// Each id's first stage (a 5,000-stage pipeline must not be searched per id).
+fn first_stages(p: Option<&Loaded<Pipeline>>) -> HashMap<&str, &Stage> {
+    let mut map = HashMap::new();
+    for s in p.and_then(|p| p.model.as_ref()).map(|m| m.stages.as_slice()).unwrap_or_default() {
+        if let Some(id) = &s.id {
+            map.entry(id.value.as_str()).or_insert(s);
+        }
+    }
+    map
+}
+
+/// The pipeline and the matrix, as one side of the comparison sees them.
+type Files<'a> = (Option<&'a Loaded<Pipeline>>, Option<&'a Loaded<matrix::Matrix>>);
+
+fn stage_ids<'a>(sides: &[Files<'a>]) -> Vec<&'a str> {
+    let mut ids = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (p, m) in sides {
+        let from_p = p.and_then(|p| p.model.as_ref()).into_iter().flat_map(|m| m.stage_ids());
+        let from_m =
+            m.and_then(|m| m.model.as_ref()).into_iter().flat_map(|m| m.rows.iter().map(|r| r.stage.value.as_str()));
+        for id in from_p.chain(from_m) {
+            if seen.insert(id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// The scope binding `stage`: its `stage`, or none.
+fn binding<'s>(s: Option<&'s Scope>, stage: &str) -> Option<&'s Scope> {
+    s.filter(|s| s.stage.as_ref().is_none_or(|b| b.value == stage))
+}
+
+fn scope_grows(snap: &Snapshot, rel: &str, after: Option<&str>, stage: &str) -> Option<String> {
+    // No scope binds the stage now: it is not held to one, and a new one only narrows.
+    let was = binding(snap.scope(), stage)?;
+    let what = what(rel, after);
+    let loaded = after.map(|t| scope::load(rel, Arc::from(t)));
+    let Some(now) = binding(loaded.as_ref().and_then(|l| l.model.as_ref()), stage) else {
+        let how = match (&loaded, after) {
+            (None, _) => "there would be no scope",
+            (Some(l), _) if l.model.is_none() => "the scope could not be read",
+            _ => "the scope would no longer bind it",
+        };
+        return Some(format!(
+            "stage `{stage}` may not widen the retained scope: after {what} {how}, so nothing would hold the stage to \
+             its scope. {RETURN}"
+        ));
+    };
+    for op in [Op::Create, Op::Modify, Op::Delete] {
+        let allow = |s: &Scope| set(stage, &s.allow, op);
+        let widened: Vec<String> =
+            allow(now).widened_rules(&allow(was)).iter().map(|r| format!("`{}`", r.text)).collect();
+        if !widened.is_empty() {
+            return Some(format!(
+                "stage `{stage}` may not widen the retained scope: after {what} it would allow {} for {}, which it \
+                 does not now. {RETURN}",
+                widened.join(", "),
+                op.as_str()
+            ));
+        }
+        let exclude = |s: &Scope| set(stage, &s.exclude, op);
+        let dropped: Vec<String> =
+            exclude(was).widened_rules(&exclude(now)).iter().map(|r| format!("`{}`", r.text)).collect();
+        if !dropped.is_empty() {
+            return Some(format!(
+                "stage `{stage}` may not widen the retained scope: after {what} it would no longer exclude {} for {}. \
+                 {RETURN}",
+                dropped.join(", "),
+                op.as_str()
+            ));
+        }
+    }
+    None
+}
+
+/// A scope's entries for one operation, as a set of patterns to compare.
+fn set(stage: &str, entries: &[ScopeEntry], op: Op) -> WriteSet {
+    let paths: Vec<Spanned<String>> = entries.iter().filter(|e| e.ops.has(op)).map(|e| e.path.clone()).collect();
+    let r = Default::default();
+    WriteSet::new(stage, Origin::Permissions, ".factory/scope.yaml", r, r, &paths)
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""The agent guard end to end: the real Claude Code CLI, offline against mock_anthropic.py,
+with the hooks `tollgate setup claude-code` installs, on the real fixture with stage `code`
+running. Each case is a fresh project, HOME and mock; the mock plays a scripted model.
+
+usage: e2e.py CLAUDE_BIN TOLLGATE_BIN FIXTURE_DIR WORKDIR
+Prints PASS/FAIL per check; exit 1 when any check fails. Per-case runs (requests.jsonl,
+stdout.jsonl, stderr.txt) are kept under WORKDIR/runs/<case>/.
+"""
+import json, os, shutil, signal, subprocess, sys, time
+
+KIT = os.path.dirname(os.path.abspath(__file__))
+CLAUDE, TOLLGATE, FIXTURE = sys.argv[1], sys.argv[2], sys.argv[3]
+WORK = os.path.abspath(sys.argv[4])
+RUNS = os.path.join(WORK, "runs")
+# Keep Claude Code off the network: no telemetry, autoupdate or title calls.
+QUIET_ENV = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+             "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1"}
+STATE = {
+    "version": 1, "status": "running", "currentStage": "code",
+    "completedStages": ["bootstrap", "prd", "ui", "tech"],
+    "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T10:00:00Z", "attempts": 1}],
+}
+MATRIX_ROW = "| `artifacts/backend/`, `artifacts/client/` | 根据"
+DONE = [{"type": "text", "text": "E2E-FINAL: done."}]
+failures = []
+
+
+def check(name, ok, detail=""):
+    if not ok:
+        failures.append(name)
+    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  -- {detail}" if detail and not ok else ""), flush=True)
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def git(proj, *args):
+    subprocess.run(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false",
+                    *args], cwd=proj, check=True, capture_output=True)
+
+
+def project(d, status="running", client=True):
+    """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
+    committed; then `tollgate setup claude-code` as a user runs it."""
+    proj = os.path.join(d, "proj")
+    shutil.copytree(FIXTURE, proj)
+    write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
+    write(os.path.join(proj, "artifacts/prd/prd.md"), "# PRD\n")
+    write(os.path.join(proj, "artifacts/backend/src/app.ts"), "export {}\n")
+    if client:
+        write(os.path.join(proj, "artifacts/client/App.tsx"), "export {}\n")
+    git(proj, "init", "-q")
+    git(proj, "add", "-A")
+    git(proj, "commit", "-qm", "base")
+    out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # The settings are the person's, committed like the rest of the project (uncommitted, they
+    # would be a change of the running stage like any other file).
+    git(proj, "add", ".claude/settings.json")
+    git(proj, "commit", "-qm", "tollgate setup claude-code")
+    return proj
+
+
+def run_case(name, turns, status="running", client=True):
+    d = os.path.join(RUNS, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    proj = project(d, status, client)
+    home = os.path.join(d, "home")
+    os.makedirs(home)
+    script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
+    write(script, json.dumps(turns + [DONE], ensure_ascii=False))
+    mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_anthropic.py"), "--script", script,
+                             "--project", proj, "--log", reqlog, "--port-file", portf],
+                            stderr=open(os.path.join(d, "mock.err"), "w"))
+    for _ in range(200):
+        if os.path.exists(portf):
+            break
+        time.sleep(0.05)
+    port = read(portf).strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
+    env.update(QUIET_ENV, HOME=home, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}", ANTHROPIC_API_KEY="dummy",
+               # The mock doubles as a proxy that refuses every CONNECT: any other traffic shows.
+               HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
+               NO_PROXY="127.0.0.1,localhost")
+    cmd = [CLAUDE, "-p", "build the stage", "--output-format", "stream-json", "--verbose",
+           "--permission-mode", "acceptEdits"]
+    t0 = time.time()
+    try:
+        cp = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=90)
+        rc, out, err = cp.returncode, cp.stdout, cp.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()
+    mock.send_signal(signal.SIGTERM)
+    mock.wait(5)
+    write(os.path.join(d, "stdout.jsonl"), out)
+    write(os.path.join(d, "stderr.txt"), err)
+    reqs = [json.loads(l) for l in open(reqlog)] if os.path.exists(reqlog) else []
+    events = []
+    for l in out.splitlines():
+        try:
+            events.append(json.loads(l))
+        except ValueError:
+            pass
+    result = next((e for e in events if e.get("type") == "result"), {})
+    print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len([r for r in reqs if r['kind'] == 'main'])} model turns",
+          flush=True)
+    return dict(proj=proj, rc=rc, err=err, result=result, main=[r for r in reqs if r["kind"] == "main"],
+                connects=[r["target"] for r in reqs if r["kind"] == "proxy_connect"])
+
+
+def user_blocks(c, step):
+    """The content blocks of the last user message the model received at `step`."""
+    for r in c["main"]:
+        if r["step"] == step:
+            m = r["body"]["messages"][-1]
+            return m["content"] if isinstance(m["content"], list) else [{"type": "text", "text": m["content"]}]
+    return []
+
+
+def tool_result(c, step):
+    return next((b for b in user_blocks(c, step) if b.get("type") == "tool_result"), {})
+
+
+def text_of(block):
+    content = block.get("content")
+    if isinstance(content, list):
+        return "".join(x.get("text", "") for x in content if isinstance(x, dict))
+    return content or ""
+
+
+def texts(c, step):
+    return [b.get("text", "") for b in user_blocks(c, step) if b.get("type") == "text"]
+
+
+def write_call(path, content):
+    return [{"type": "tool_use", "name": "Write", "input": {"file_path": "__PROJECT__/" + path, "content": content}}]
+
+
+def main():
+    v = subprocess.run([CLAUDE, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"claude: {v}\ntollgate: {TOLLGATE}", flush=True)
+
+    # 1. A Write outside the box: refused before the disk, the model gets the reason.
+    c = run_case("write-prd", [write_call("artifacts/prd/sneaky.md", "# sneaky\n")])
+    tr = tool_result(c, 1)
+    reason = text_of(tr)
+    check("write-prd: the file never exists", not os.path.exists(os.path.join(c["proj"], "artifacts/prd/sneaky.md")))
+    check("write-prd: the model receives the refusal as an error tool_result", tr.get("is_error") is True, json.dumps(tr)[:300])
+    check("write-prd: the reason starts with the code, names stage, rule, return point, ends with the next step",
+          reason.startswith("unauthorized-write: stage `code` may not create `artifacts/prd/sneaky.md` outside its "
+                            "write permissions: matrix row `code` allows only `artifacts/backend/`, `artifacts/client/`")
+          and "Return point: user" in reason
+          and reason.endswith("Next valid step: write only inside the stage's write permissions, or stop and ask a "
+                              "person: a person grants stage `code` write access to `artifacts/prd/sneaky.md`."),
+          reason)
+    check("write-prd: Claude Code lists the call as a permission denial",
+          [d.get("tool_name") for d in c["result"].get("permission_denials", [])] == ["Write"], json.dumps(c["result"])[:300])
+    check("write-prd: offline (no CONNECT anywhere)", not c["connects"], str(c["connects"]))
+
+    # 2. A Write inside the box goes through.
+    c = run_case("write-backend", [write_call("artifacts/backend/src/health.ts", "export const ok = true\n")])
+    p = os.path.join(c["proj"], "artifacts/backend/src/health.ts")
+    check("write-backend: the file is written", os.path.exists(p) and read(p) == "export const ok = true\n")
+    check("write-backend: the tool_result is a success", tool_result(c, 1).get("is_error") in (None, False)
+          and "File created successfully" in text_of(tool_result(c, 1)), json.dumps(tool_result(c, 1))[:300])
+
+    # 3. The run's state is a control file: written.
+    new_state = json.dumps(dict(STATE, lastCheckpoint="tech"), indent=2) + "\n"
+    state = "__PROJECT__/.factory/state.json"
+    c = run_case("write-state", [[{"type": "tool_use", "name": "Read", "input": {"file_path": state}}],
+                                 write_call(".factory/state.json", new_state)])
+    check("write-state: .factory/state.json is written", read(os.path.join(c["proj"], ".factory/state.json")) == new_state)
+    check("write-state: no refusal", tool_result(c, 2).get("is_error") in (None, False), json.dumps(tool_result(c, 2))[:300])
+
+    # 4. An Edit that widens the matrix row of `code`: refused, the matrix unchanged.
+    matrix = "__PROJECT__/policies/capability.matrix.md"
+    c = run_case("edit-matrix", [
+        [{"type": "tool_use", "name": "Read", "input": {"file_path": matrix}}],
+        [{"type": "tool_use", "name": "Edit", "input": {
+            "file_path": matrix, "old_string": MATRIX_ROW,
+            "new_string": "| `artifacts/backend/`, `artifacts/client/`, `artifacts/prd/` | 根据", "replace_all": False}}],
+    ])
+    tr = tool_result(c, 2)
+    reason = text_of(tr)
+    check("edit-matrix: the matrix is unchanged", read(os.path.join(c["proj"], "policies/capability.matrix.md"))
+          == read(os.path.join(FIXTURE, "policies/capability.matrix.md")))
+    check("edit-matrix: the model receives permissions-widened", tr.get("is_error") is True and reason.startswith(
+        "permissions-widened: stage `code` may not widen write permissions: after this write to "
+        "`policies/capability.matrix.md` matrix row `code` would grant `artifacts/prd/`"), reason)
+
+    # 5. A shell redirect outside the box: written (a hook cannot stop it), reported after the command.
+    c = run_case("bash-redirect", [[{"type": "tool_use", "name": "Bash", "input": {
+        "command": "echo x > artifacts/prd/b.md", "description": "write b.md"}}]])
+    told = "\n".join(texts(c, 1))
+    check("bash-redirect: the file is on disk (only an OS sandbox stops a program's writes)",
+          os.path.exists(os.path.join(c["proj"], "artifacts/prd/b.md")))
+    check("bash-redirect: the model is told after the command, with the finding and the recover command",
+          "PostToolUse:Bash hook blocking error" in told
+          and "tollgate: after this command, stage `code` has 1 new finding outside its box" in told
+          and "- unauthorized-write: `artifacts/prd/b.md`: stage `code` created `artifacts/prd/b.md`" in told
+          and "Next: tollgate recover quarantine --path artifacts/prd/b.md --stage code." in told, told[:600])
+
+    # 6. Stopping with a declared output missing: the model goes on once, with the reason.
+    c = run_case("stop-missing-output", [[{"type": "text", "text": "E2E-FIRST-END: I think I am finished."}]],
+                 client=False)
+    feedback = "\n".join(texts(c, 1))
+    check("stop: the model gets one more turn, then the run ends", len(c["main"]) == 2 and c["rc"] == 0,
+          f"turns={len(c['main'])} rc={c['rc']}")
+    check("stop: the model receives the exit gate's reason", feedback.startswith("Stop hook feedback:\ntollgate: stage "
+          "`code` cannot end its turn yet; its exit gate would not pass:\n- missing-output: `artifacts/client/`: "
+          "declared by stage `code` in pipeline.yaml; produce it."), feedback[:400])
+
+    # 7. An idle run: everything is allowed, nothing is reported, no extra turn.
+    c = run_case("idle-run", [write_call("artifacts/prd/sneaky.md", "# idle\n"),
+                              [{"type": "tool_use", "name": "Bash", "input": {
+                                  "command": "echo x > artifacts/prd/b.md", "description": "write b.md"}}]],
+                 status="idle", client=False)
+    check("idle: the Write outside the box is written", os.path.exists(os.path.join(c["proj"], "artifacts/prd/sneaky.md")))
+    check("idle: no refusal, no report, no extra turn",
+          tool_result(c, 1).get("is_error") in (None, False) and not any("tollgate" in t for t in texts(c, 2))
+          and len(c["main"]) == 3 and not c["result"].get("permission_denials"), f"turns={len(c['main'])}")
+
+    print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

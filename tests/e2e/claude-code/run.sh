@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The agent guard end to end with the real Claude Code CLI, offline against a local mock of the
+# Messages API: installs @anthropic-ai/claude-code from npm into a cache when missing, then runs
+# e2e.py against the release binary on the real fixture.
+#
+#   tests/e2e/claude-code/run.sh
+#
+# Env (all optional):
+#   TOLLGATE_BIN   the binary (default: <repo>/target/release/tollgate; built if missing)
+#   CC_VERSION     Claude Code version (default 2.1.197, the one this suite was proven with)
+#   CC_PREFIX      npm prefix to install into (default: ~/.cache/tollgate-e2e/claude-code-$CC_VERSION)
+#   WORKDIR        where the runs are kept (default: <repo>/tests/e2e/artifacts/claude-code)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+version="${CC_VERSION:-2.1.197}"
+prefix="${CC_PREFIX:-$HOME/.cache/tollgate-e2e/claude-code-$version}"
+claude="$prefix/node_modules/.bin/claude"
+if ! "$claude" --version >/dev/null 2>&1; then
+  echo "installing @anthropic-ai/claude-code@$version into $prefix" >&2
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$version" >&2
+fi
+if ! "$claude" --version >/dev/null 2>&1; then
+  # The tarball ships bin/claude.exe as a stub that its postinstall replaces with the native
+  # binary; when install scripts were blocked, run it by hand, else use the platform package.
+  (cd "$prefix" && node node_modules/@anthropic-ai/claude-code/install.cjs) >&2 || true
+  "$claude" --version >/dev/null 2>&1 ||
+    claude="$(ls "$prefix"/node_modules/@anthropic-ai/claude-code-linux-*/claude 2>/dev/null | head -n1)"
+fi
+bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
+if [ ! -x "$bin" ]; then
+  echo "building $bin (cargo build --release)" >&2
+  (cd "$repo" && env -u CARGO_TARGET_DIR cargo build --release --locked -q)
+fi
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+work="${WORKDIR:-$repo/tests/e2e/artifacts/claude-code}"
+mkdir -p "$work"
+exec python3 "$here/e2e.py" "$claude" "$bin" "$repo/tests/fixtures/agent-app-factory" "$work"

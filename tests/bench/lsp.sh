@@ -4,6 +4,10 @@
 #
 #   tests/bench/lsp.sh                  # sizes 100 1000 5000, 200 edits each
 #   EDITS=50 tests/bench/lsp.sh 100     # quicker
+#   ROOT=realistic EDITS=100 tests/bench/lsp.sh 1000 5000
+#                                       # a realistic root (gen_realistic.py: agents, a matrix
+#                                       # row per stage, permissions on one in seven), with the
+#                                       # keystrokes broken down by edit kind (keystrokes.py)
 #
 # Environment: EDITS (200), TIMEOUT (seconds per wait, 60), PEER=0 skips the peer,
 # PEER_VERSION (2.0.0), PEER_DIR (where the peer is installed; default
@@ -110,10 +114,15 @@ FLOORS="$TMP/floors.txt"
 
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $EDITS edits," \
     "node $(node --version 2>/dev/null || echo -), yaml-language-server $VERSION"
+ROOT=${ROOT:-bare}
 for size in "${SIZES[@]}"; do
     dir="$TMP/$size"
     mkdir -p "$dir"
-    python3 "$BENCH/gen_pipeline.py" --stages "$size" -o "$dir/pipeline.yaml"
+    if [ "$ROOT" = realistic ]; then
+        python3 "$HERE/tests/bench/gen_realistic.py" --stages "$size" -o "$dir"
+    else
+        python3 "$BENCH/gen_pipeline.py" --stages "$size" -o "$dir/pipeline.yaml"
+    fi
     # The floor: a bare saphyr event loop over the same file (best wall ms of 10).
     floor="$("$PARSE_BENCH" "$dir/pipeline.yaml" 10 bare | sed -n 's/.*bare saphyr event loop: *\([0-9.]*\) ms wall.*/\1/p')"
     echo "$size $floor" >>"$FLOORS"
@@ -134,10 +143,17 @@ for size in "${SIZES[@]}"; do
         echo "  $size stages: $server (load $(cut -d' ' -f1 /proc/loadavg)) ..."
         settings='{}'
         [ "$server" != tollgate ] && settings="$PEER_SETTINGS"
-        # shellcheck disable=SC2046
-        python3 "$LSPBENCH" --json --edits "$EDITS" --timeout "$TIMEOUT" --check-edits-applied \
-            --label "$size $server" --root "$dir" --file "$dir/pipeline.yaml" --settings "$settings" \
-            -- $(server_cmd "$server") | python3 -c '
+        if [ "$ROOT" = realistic ]; then
+            # shellcheck disable=SC2046
+            LSPBENCH_DIR="$TMP" python3 "$HERE/tests/bench/keystrokes.py" --json --edits "$EDITS" \
+                --timeout "$TIMEOUT" --label "$size $server" --root "$dir" --settings "$settings" \
+                -- $(server_cmd "$server")
+        else
+            # shellcheck disable=SC2046
+            python3 "$LSPBENCH" --json --edits "$EDITS" --timeout "$TIMEOUT" --check-edits-applied \
+                --label "$size $server" --root "$dir" --file "$dir/pipeline.yaml" --settings "$settings" \
+                -- $(server_cmd "$server")
+        fi | python3 -c '
 import json, sys
 r = json.load(sys.stdin); r["load"] = open("/proc/loadavg").read().split()[0]; print(json.dumps(r))' >>"$RESULTS"
     done
@@ -176,4 +192,18 @@ print("bare-parse floor (saphyr event loop, best wall ms of 10): " +
       ", ".join(f"{k} stages {float(v):.1f} ms" for k, v in floors.items() if v))
 print("(diags: at open / after the edits; load: 1-minute load average when the run ended)")
 print("(lspbench.py with its send stamped before the write; see lsp.sh)")
+kinded = [r for r in rows if r.get("kinds")]
+if kinded:
+    print()
+    print("keystroke p50 / p95 / max ms by edit kind (n edits):")
+    kinds = sorted({k for r in kinded for k in r["kinds"]})
+    print("| stages | server | " + " | ".join(kinds) + " |")
+    print("|---|---|" + "---|" * len(kinds))
+    for r in kinded:
+        size, server = r["label"].split()
+        cells = []
+        for k in kinds:
+            s = r["kinds"].get(k)
+            cells.append("-" if not s else f'{s["p50"]:.1f} / {s["p95"]:.1f} / {s["max"]:.1f} ({s["n"]})')
+        print(f"| {size} | {server} | " + " | ".join(cells) + " |")
 PY

@@ -27,7 +27,7 @@ pub struct State {
 }
 
 #[derive(Clone)]
-pub struct Server(Arc<State>);
+pub struct Server(pub(crate) Arc<State>);
 
 impl std::ops::Deref for Server {
     type Target = State;

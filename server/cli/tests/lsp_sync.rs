@@ -258,6 +258,44 @@ fn diagnostics_are_published_for_every_version_even_when_unchanged() {
     s.shutdown_and_exit();
 }
 
+/// A keystroke in one file publishes that file, and the files whose diagnostics it
+/// changed, not every file that has some: the others' are sent once, then again
+/// only when they change.
+#[test]
+fn a_keystroke_does_not_publish_files_it_cannot_change() {
+    let p = Project::example();
+    let mut s = TestServer::start(&p.root, Enc::Utf16);
+    let uri = p.uri("pipeline.yaml");
+    let scope = p.uri(".factory/scope.yaml");
+    s.open(&uri);
+    s.wait_for_version(&uri, 1);
+    s.wait_for_diagnostics(&scope, |pb| pb.has("ambiguous-pattern"), TIMEOUT);
+    s.settle();
+    let before = s.publishes_for(&scope).len();
+    for i in 0..3 {
+        // Prose: nothing but this file's own publish.
+        let v = s.replace(&uri, "version: 1\n", &format!("version: 1 # edit {i}\n"));
+        s.wait_for_version(&uri, v);
+        let v = s.replace(&uri, &format!("version: 1 # edit {i}\n"), "version: 1\n");
+        s.wait_for_version(&uri, v);
+    }
+    s.settle();
+    assert_eq!(s.publishes_for(&scope).len(), before, "scope.yaml was published again though nothing changed in it");
+    // An edit that does change another file's diagnostics publishes that file: a
+    // stage renamed away leaves its matrix row naming no stage, and back again.
+    let matrix = p.uri("policies/capability.matrix.md");
+    let m_before = s.publishes_for(&matrix).len();
+    let v = s.replace(&uri, "  - id: ui\n", "  - id: uix\n");
+    s.wait_for_version(&uri, v);
+    let pb = s.wait_for_diagnostics(&matrix, |pb| pb.has("matrix-unknown-stage"), TIMEOUT);
+    assert_eq!(pb.count("matrix-unknown-stage"), 1);
+    let v = s.replace(&uri, "  - id: uix\n", "  - id: ui\n");
+    s.wait_for_version(&uri, v);
+    s.wait_for_latest(&matrix, |pb| !pb.has("matrix-unknown-stage"));
+    assert!(s.publishes_for(&matrix).len() >= m_before + 2);
+    s.shutdown_and_exit();
+}
+
 #[test]
 fn no_stale_publish_under_twenty_quick_edits() {
     for enc in BOTH {

@@ -27,6 +27,30 @@ pub struct RootState {
     /// batch includes them, so a change is answered even when its own batch is
     /// superseded by a newer one.
     pub pending: HashSet<Uri>,
+    /// What was last sent for each URI: a file whose diagnostics are the same is
+    /// not sent again (a keystroke in one file does not re-publish the others).
+    sent: HashMap<Uri, Sent>,
+}
+
+/// One URI's diagnostics as last sent: the analysis they came from, and the
+/// text and version they were placed in.
+struct Sent {
+    findings: Arc<Vec<Finding>>,
+    span: std::ops::Range<usize>,
+    text: Arc<str>,
+    version: Option<i32>,
+}
+
+impl Sent {
+    /// Would `p` show the client exactly what it has? Same diagnostics, placed
+    /// in the same text (or, for a file the root does not hold, in a text whose
+    /// findings kept their bytes: a changed file's finding moves with its first
+    /// changed line), at the same version.
+    fn same_as(&self, version: Option<i32>, held: Option<&Arc<str>>, findings: &[Finding]) -> bool {
+        self.version == version
+            && held.is_none_or(|t| Arc::ptr_eq(&self.text, t))
+            && self.findings[self.span.clone()] == *findings
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +162,8 @@ impl Session {
                 }
             }
             tracing::info!("factory root {}", root.dir.display());
-            self.roots.insert(key.clone(), RootState { ws, published: HashSet::new(), pending: HashSet::new() });
+            let state = RootState { ws, published: HashSet::new(), pending: HashSet::new(), sent: HashMap::new() };
+            self.roots.insert(key.clone(), state);
         }
         key
     }
@@ -185,6 +210,17 @@ impl Session {
         if let Some(state) = self.roots.get_mut(&batch.key) {
             for p in &batch.items {
                 state.pending.remove(&p.uri);
+                if p.span.is_empty() {
+                    state.sent.remove(&p.uri);
+                } else {
+                    let sent = Sent {
+                        findings: p.findings.clone(),
+                        span: p.span.clone(),
+                        text: p.text.clone(),
+                        version: p.version,
+                    };
+                    state.sent.insert(p.uri.clone(), sent);
+                }
             }
         }
         true
@@ -324,19 +360,29 @@ impl Session {
             let span = at..end;
             at = end;
             let abs = state.ws.root.absolute(rel);
-            let (uri, version, text, index) = match by_uri.get(&abs) {
-                Some(uri) => {
-                    let doc = &self.docs[*uri];
-                    ((*uri).clone(), Some(doc.version), doc.text.clone(), doc.index.clone())
-                }
+            let (uri, version, held) = match by_uri.get(&abs) {
+                Some(uri) => ((*uri).clone(), Some(self.docs[*uri].version), Some(self.docs[*uri].text.clone())),
                 None => {
                     let Some(uri) = proto::uri_of(&abs) else { continue };
-                    let text = state.ws.text(rel).unwrap_or_else(|| Arc::from(""));
-                    let index = Arc::new(LineIndex::new(&text));
-                    (uri, None, text, index)
+                    (uri, None, state.ws.snapshot.text(rel))
                 }
             };
             now_published.insert(uri.clone());
+            // The text the root holds (an open buffer, a file it models) is compared by
+            // identity; another file's is read only when its diagnostics are sent.
+            let answer = touched == Some(&uri) || state.pending.contains(&uri);
+            let same = |s: &Sent| s.same_as(version, held.as_ref(), &findings[span.clone()]);
+            if !answer && state.sent.get(&uri).is_some_and(same) {
+                continue;
+            }
+            let (text, index) = match by_uri.get(&abs) {
+                Some(u) => (self.docs[*u].text.clone(), self.docs[*u].index.clone()),
+                None => {
+                    let text = held.or_else(|| state.ws.text(rel)).unwrap_or_else(|| Arc::from(""));
+                    let index = Arc::new(LineIndex::new(&text));
+                    (text, index)
+                }
+            };
             items.push(Publish { uri, version, text, index, findings: findings.clone(), span });
         }
         // Clear what no longer has findings (first: a client that sees a later file

@@ -193,6 +193,43 @@ fn a_pass_records_the_checkpoint_in_either_spelling() {
     }
 }
 
+/// A state as `factory init` and a hand or an orchestrator leave it, snake_case with
+/// one-line arrays and history entries: a pass rewrites only the lines whose values
+/// change, and the arrays stay on one line.
+#[test]
+fn a_pass_keeps_a_snake_case_one_line_state_as_it_is_laid_out() {
+    let state = r#"{
+  "version": "1.0",
+  "status": "running",
+  "current_stage": "code",
+  "completed_stages": ["bootstrap", "prd", "ui", "tech"],
+  "stage_history": [{"stage_id": "code", "status": "running", "start_time": "2026-01-29T09:00:00Z", "attempts": 1}],
+  "last_checkpoint": "tech",
+  "started_at": "2026-01-29T07:00:00Z",
+  "last_updated": "2026-01-29T09:00:00Z"
+}
+"#;
+    let p = Project::new(state, true);
+    let (code, out, err) = p.run(&["gate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let now = p.read(".factory/state.json");
+    let at = now.find("\"last_updated\": \"").unwrap() + "\"last_updated\": \"".len();
+    let end = &now[at..at + 20];
+    let want = state
+        .replace("\"status\": \"running\",\n  \"current", "\"status\": \"waiting_for_confirmation\",\n  \"current")
+        .replace("\"tech\"],", "\"tech\", \"code\"],")
+        .replace(
+            r#""status": "running", "start_time": "2026-01-29T09:00:00Z", "attempts": 1}"#,
+            &format!(
+                r#""status": "completed", "start_time": "2026-01-29T09:00:00Z", "attempts": 1, "end_time": "{end}"}}"#
+            ),
+        )
+        .replace("\"last_checkpoint\": \"tech\"", "\"last_checkpoint\": \"code\"")
+        .replace("\"last_updated\": \"2026-01-29T09:00:00Z\"", &format!("\"last_updated\": \"{end}\""));
+    assert_eq!(now, want);
+    assert_eq!(now.lines().count(), state.lines().count(), "no line was added or split");
+}
+
 #[test]
 fn a_failed_first_attempt_is_copied_and_attempt_two_opens() {
     for (name, state) in both() {

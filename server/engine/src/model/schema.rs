@@ -48,7 +48,12 @@ fn widen_empty(text: &str, at: usize) -> TextRange {
     }
     match text[at..].char_indices().find(|(_, c)| !c.is_whitespace()).or_else(|| text[at..].char_indices().next()) {
         Some((i, c)) => TextRange::new((at + i) as u32, (at + i + c.len_utf8()) as u32),
-        None => TextRange::empty(at as u32),
+        // Only whitespace, and nothing after `at`: its last character (never zero
+        // width while the text has one).
+        None => match text[..at].char_indices().next_back() {
+            Some((i, c)) => TextRange::new(i as u32, (i + c.len_utf8()) as u32),
+            None => TextRange::empty(at as u32),
+        },
     }
 }
 
@@ -286,4 +291,19 @@ impl<'t> Reader<'t> {
 /// Range of the first key of a mapping (where a missing key of it is reported), else the node's head.
 pub fn first_key(text: &str, map: &Node) -> TextRange {
     map.as_map().and_then(|m| m.first()).map(|(k, _)| k.range).unwrap_or_else(|| head(text, map.range))
+}
+
+#[cfg(test)]
+mod tests {
+    /// A JSON syntax error at the end of a text of only whitespace still sits on a
+    /// character (SPEC 3: never zero width); the fuzzer found `\n` gave an empty range.
+    #[test]
+    fn a_json_error_in_whitespace_is_never_zero_width() {
+        for text in ["\n", " ", "\n\n", "\r\n", " \t\n", "\u{3000}"] {
+            let d = super::json_syntax(text, "`state.json`").expect("not JSON");
+            assert!(!d.range.is_empty(), "{text:?}: {:?}", d.range);
+            assert!(d.range.end as usize <= text.len() && text.is_char_boundary(d.range.start as usize));
+        }
+        assert!(super::json_syntax("", "`state.json`").is_some_and(|d| d.range.is_empty()), "empty: nothing to sit on");
+    }
 }

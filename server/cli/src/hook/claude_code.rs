@@ -15,11 +15,7 @@ pub const FILE_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
 
 impl Format for ClaudeCode {
     fn phase(event: &Value) -> Phase {
-        match text(event, "hook_event_name") {
-            Some("PostToolUse") => Phase::AfterTool,
-            Some("Stop" | "SubagentStop") => Phase::Stop,
-            _ => Phase::BeforeWrite,
-        }
+        phase(event)
     }
 
     fn parse(event: &Value) -> Result<Request, String> {
@@ -47,32 +43,53 @@ impl Format for ClaudeCode {
                 let write = WriteReq { path: resolve(path, &cwd), delete: false, after };
                 Ok(Request::Write { writes: vec![write], cwd: Some(cwd) })
             }
-            "PostToolUse" => {
-                let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
-                if FILE_TOOLS.contains(&tool) {
-                    // Its write was judged before it ran.
-                    return Ok(Request::Nothing);
-                }
-                Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
-            }
-            "Stop" | "SubagentStop" => Ok(Request::Stop {
-                active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
-                cwd: cwd_of(event)?,
-            }),
-            _ => Ok(Request::Nothing),
+            _ => after_or_stop(name, tool, event, FILE_TOOLS),
         }
     }
 
     fn render(answer: &Answer) -> Option<Value> {
-        match answer {
-            Answer::Deny(reason) => Some(json!({"hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }})),
-            Answer::Report(reason) | Answer::Block(reason) => Some(json!({"decision": "block", "reason": reason})),
-            Answer::Quiet | Answer::Warn(_) => None,
+        render(answer)
+    }
+}
+
+/// Which part of the contract an event is (Codex names its events as Claude Code does).
+pub fn phase(event: &Value) -> Phase {
+    match text(event, "hook_event_name") {
+        Some("PostToolUse") => Phase::AfterTool,
+        Some("Stop" | "SubagentStop") => Phase::Stop,
+        _ => Phase::BeforeWrite,
+    }
+}
+
+/// The events after a tool and at a stop, alike in Claude Code and Codex: a tool
+/// of `own_tools` was judged before it ran; any other may have written.
+pub fn after_or_stop(name: &str, tool: Option<&str>, event: &Value, own_tools: &[&str]) -> Result<Request, String> {
+    match name {
+        "PostToolUse" => {
+            let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
+            if own_tools.contains(&tool) {
+                return Ok(Request::Nothing);
+            }
+            Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
         }
+        "Stop" | "SubagentStop" => Ok(Request::Stop {
+            active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
+            cwd: cwd_of(event)?,
+        }),
+        _ => Ok(Request::Nothing),
+    }
+}
+
+/// A refusal as `permissionDecision: "deny"`, a report or a block as `{"decision": "block"}`.
+pub fn render(answer: &Answer) -> Option<Value> {
+    match answer {
+        Answer::Deny(reason) => Some(json!({"hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }})),
+        Answer::Report(reason) | Answer::Block(reason) => Some(json!({"decision": "block", "reason": reason})),
+        Answer::Quiet | Answer::Warn(_) => None,
     }
 }
 

@@ -5,9 +5,9 @@
 //! `permissionDecision: "deny"`; `PostToolUse` and `Stop` / `SubagentStop`
 //! answer `{"decision": "block", "reason"}`.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::claude_code::session;
+use super::claude_code;
 use super::patch::{self, FileOp};
 use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, WriteReq};
 
@@ -17,11 +17,7 @@ const PATCH_TOOLS: &[&str] = &["apply_patch", "Edit", "Write"];
 
 impl Format for Codex {
     fn phase(event: &Value) -> Phase {
-        match text(event, "hook_event_name") {
-            Some("PostToolUse") => Phase::AfterTool,
-            Some("Stop" | "SubagentStop") => Phase::Stop,
-            _ => Phase::BeforeWrite,
-        }
+        claude_code::phase(event)
     }
 
     fn parse(event: &Value) -> Result<Request, String> {
@@ -70,30 +66,11 @@ impl Format for Codex {
                 }
                 Ok(Request::Write { writes, cwd: Some(cwd) })
             }
-            "PostToolUse" => {
-                let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
-                if PATCH_TOOLS.contains(&tool) {
-                    return Ok(Request::Nothing);
-                }
-                Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
-            }
-            "Stop" | "SubagentStop" => Ok(Request::Stop {
-                active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
-                cwd: cwd_of(event)?,
-            }),
-            _ => Ok(Request::Nothing),
+            _ => claude_code::after_or_stop(name, tool, event, PATCH_TOOLS),
         }
     }
 
     fn render(answer: &Answer) -> Option<Value> {
-        match answer {
-            Answer::Deny(reason) => Some(json!({"hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }})),
-            Answer::Report(reason) | Answer::Block(reason) => Some(json!({"decision": "block", "reason": reason})),
-            Answer::Quiet | Answer::Warn(_) => None,
-        }
+        claude_code::render(answer)
     }
 }

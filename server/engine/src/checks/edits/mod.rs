@@ -20,16 +20,7 @@ use std::time::SystemTime;
 use tollgate_text::TextRange;
 
 pub fn run(ctx: &Context, sink: &mut Sink) {
-    let Some(stage) = current_stage(ctx) else { return };
-    // What every changed path is measured against, built once per analysis: with
-    // 100,000 changed paths, compiling (or even copying) a matcher per path costs
-    // far more than the matching itself.
-    let live = Live {
-        stage,
-        writes: write_set(ctx, stage),
-        scope: binding_scope(ctx, stage).map(BoundScope::new),
-        waiting_since: waiting_since(ctx),
-    };
+    let Some(live) = Live::of(ctx) else { return };
     unauthorized_write::check(ctx, &live, sink);
     out_of_scope::check(ctx, &live, sink);
     deleted_output::check(ctx, sink);
@@ -40,13 +31,7 @@ pub fn run(ctx: &Context, sink: &mut Sink) {
 /// `out-of-scope`): what the agent guard asks of a proposed write, through the
 /// very code that judges it after the fact.
 pub fn run_path_checks(ctx: &Context, sink: &mut Sink) {
-    let Some(stage) = current_stage(ctx) else { return };
-    let live = Live {
-        stage,
-        writes: write_set(ctx, stage),
-        scope: binding_scope(ctx, stage).map(BoundScope::new),
-        waiting_since: waiting_since(ctx),
-    };
+    let Some(live) = Live::of(ctx) else { return };
     unauthorized_write::check(ctx, &live, sink);
     out_of_scope::check(ctx, &live, sink);
 }
@@ -60,6 +45,21 @@ pub(crate) struct Live<'a> {
     pub scope: Option<BoundScope<'a>>,
     /// Since when the run has waited for a person (`State::waiting_since`).
     pub waiting_since: Option<SystemTime>,
+}
+
+impl<'a> Live<'a> {
+    /// The rules of an active run's current stage. What every changed path is
+    /// measured against, built once per analysis: with 100,000 changed paths,
+    /// compiling (or even copying) a matcher per path costs far more than the matching.
+    fn of(ctx: &Context<'a>) -> Option<Live<'a>> {
+        let stage = current_stage(ctx)?;
+        Some(Live {
+            stage,
+            writes: write_set(ctx, stage),
+            scope: binding_scope(ctx, stage).map(BoundScope::new),
+            waiting_since: waiting_since(ctx),
+        })
+    }
 }
 
 impl Live<'_> {

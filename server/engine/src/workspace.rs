@@ -18,6 +18,10 @@ use crate::fs_view::CachedFs;
 use crate::root::{self, Root};
 use crate::Finding;
 
+/// Past this many files changed at once, one scan of the root is cheaper than a
+/// git call for each.
+const MANY: usize = 64;
+
 pub struct Workspace {
     pub root: Root,
     /// The root's files, with open buffers in place of the disk.
@@ -36,6 +40,11 @@ pub struct Workspace {
     /// In git: files whose change is to be read again, gathered over a batch of
     /// file events and read at the next analysis (see `recheck`).
     recheck: Vec<String>,
+    /// Files that changed while the picture was due to be scanned again (the scan
+    /// may have read them before): read again once its result is in.
+    during_scan: Vec<String>,
+    /// More of those than are worth reading one by one: scan once more.
+    scan_again: bool,
 }
 
 /// An open buffer of the root that differs from its file on disk.
@@ -92,6 +101,8 @@ impl Workspace {
             last: None,
             baseline: None,
             recheck: Vec::new(),
+            during_scan: Vec::new(),
+            scan_again: false,
         };
         (ws, errors)
     }
@@ -155,26 +166,40 @@ impl Workspace {
             }
             return;
         }
-        if self.scanned && self.snapshot.run_is_active() && !root::is_control(&rel) {
-            let since = self.snapshot.stage_start_time();
-            let prefix = format!("{rel}/");
-            let had_children =
-                self.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
-            if path.is_dir() || had_children {
-                self.disk_changes.retain(|k, _| !k.starts_with(&prefix));
-                for c in changes::changes_under(&self.root, self.git.as_ref(), since.as_deref(), &rel) {
-                    self.disk_changes.insert(c.path.clone(), c);
-                }
-            } else if self.git.is_some() {
-                self.recheck.push(rel);
-            } else {
-                let change = changes::status_of(&self.root, self.git.as_ref(), since.as_deref(), &rel)
-                    .or_else(|| changes::against_baseline(self.baseline.as_ref()?, &rel, path));
-                match change {
-                    Some(c) => self.disk_changes.insert(rel, c),
-                    None => self.disk_changes.remove(&rel),
-                };
+        if !self.snapshot.run_is_active() || root::is_control(&rel) {
+            return;
+        }
+        if self.scanned {
+            self.path_event(rel, path);
+        } else if self.during_scan.len() < MANY {
+            // A scan is due or under way, and it may have read the disk before this
+            // event: the path is read again once the scan's result is in.
+            self.during_scan.push(rel);
+        } else {
+            self.scan_again = true;
+        }
+    }
+
+    /// What one file event changes in the picture (the scan having run).
+    fn path_event(&mut self, rel: String, path: &Path) {
+        let since = self.snapshot.stage_start_time();
+        let prefix = format!("{rel}/");
+        let had_children =
+            self.disk_changes.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
+        if path.is_dir() || had_children {
+            self.disk_changes.retain(|k, _| !k.starts_with(&prefix));
+            for c in changes::changes_under(&self.root, self.git.as_ref(), since.as_deref(), &rel) {
+                self.disk_changes.insert(c.path.clone(), c);
             }
+        } else if self.git.is_some() {
+            self.recheck.push(rel);
+        } else {
+            let change = changes::status_of(&self.root, self.git.as_ref(), since.as_deref(), &rel)
+                .or_else(|| changes::against_baseline(self.baseline.as_ref()?, &rel, path));
+            match change {
+                Some(c) => self.disk_changes.insert(rel, c),
+                None => self.disk_changes.remove(&rel),
+            };
         }
     }
 
@@ -194,6 +219,17 @@ impl Workspace {
         self.git = scan.git;
         self.scanned = true;
         self.fs.clear();
+        // Events that came while it ran: each path read again, or, past a few
+        // dozen, one more scan.
+        if std::mem::take(&mut self.scan_again) {
+            self.during_scan.clear();
+            self.scanned = false;
+            return;
+        }
+        for rel in std::mem::take(&mut self.during_scan) {
+            let path = self.root.dir.join(&rel);
+            self.path_event(rel, &path);
+        }
     }
 
     /// Every finding of the root now, the open buffers that differ from the disk
@@ -247,7 +283,6 @@ impl Workspace {
     /// way, so past a few dozen the root is marked for one full scan instead, which
     /// the server runs off its lock right after.
     fn read_rechecks(&mut self) {
-        const MANY: usize = 64;
         let mut rels = std::mem::take(&mut self.recheck);
         if rels.is_empty() || !self.scanned {
             return; // a full scan is coming anyway

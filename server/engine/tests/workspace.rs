@@ -179,3 +179,27 @@ fn a_head_move_or_a_gitignore_change_asks_for_a_new_scan() {
         assert_eq!(ws.needs_scan(), needs, "{rel}");
     }
 }
+
+#[test]
+fn an_event_during_a_scan_is_read_again_once_the_scan_is_in() {
+    let fx = Fx::new();
+    let mut ws = fx.load();
+    let overrides = SeverityOverrides::default();
+    // The scan reads the disk first (off the server's lock), then a file appears
+    // and its event arrives before the scan's result: the result is older.
+    let stale = scan(&ws.snapshot);
+    let p = fx.write("artifacts/prd/late.md", "late\n");
+    ws.file_changed(&p, &Ok(Some(Arc::from("late\n"))), false);
+    ws.scan_done(stale);
+    assert_eq!(
+        of(&ws.analyze(NONE, &overrides), &[Code::UnauthorizedWrite]),
+        [("artifacts/prd/late.md".to_string(), Code::UnauthorizedWrite)]
+    );
+    // And the other way: present when the scan read the disk, gone before its result.
+    ws.mark_unscanned();
+    let stale = scan(&ws.snapshot);
+    std::fs::remove_file(&p).unwrap();
+    ws.file_changed(&p, &Ok(None), false);
+    ws.scan_done(stale);
+    assert!(of(&ws.analyze(NONE, &overrides), &[Code::UnauthorizedWrite]).is_empty(), "the removal was lost");
+}

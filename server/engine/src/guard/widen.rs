@@ -63,6 +63,9 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
     let ids = stage_ids(&sides);
     let [b, a] = sides.map(|(p, m)| Side { p, m, stages: first_stages(p), rows: first_rows(m) });
     for id in ids {
+        if b.rule_texts(id) == a.rule_texts(id) {
+            continue;
+        }
         let Some(was) = b.write_set(id) else { continue };
         let Some(now) = a.write_set(id) else {
             return Some(format!(
@@ -93,7 +96,22 @@ struct Side<'a> {
     rows: HashMap<&'a str, &'a matrix::MatrixRow>,
 }
 
-impl Side<'_> {
+impl<'a> Side<'a> {
+    /// The texts of the rules that give `id` its box (its `permissions.write`, else
+    /// its matrix row's writable paths): when both sides have the same, its box did
+    /// not change and needs no comparing (an edit of a 5,000-row matrix's header or
+    /// of one row then builds no write set for the others).
+    fn rule_texts(&self, id: &str) -> Option<Vec<&'a str>> {
+        fn texts(list: &[crate::model::Spanned<String>]) -> Vec<&str> {
+            list.iter().map(|r| r.value.as_str()).collect()
+        }
+        let stage = self.stages.get(id).copied();
+        if let Some(w) = stage.and_then(|s| s.permissions.as_ref()).and_then(|p| p.write.as_ref()) {
+            return Some(texts(w));
+        }
+        self.rows.get(id).map(|row| texts(&row.write))
+    }
+
     /// `WriteSet::for_stage`, with the stage and its row found through maps.
     fn write_set(&self, id: &str) -> Option<WriteSet> {
         let found = self.stages.get(id).copied();

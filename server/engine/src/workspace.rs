@@ -124,10 +124,23 @@ impl Workspace {
     /// A file of the root has this text now (an open buffer, or the disk's again
     /// when it closes; None: absent).
     pub fn set(&mut self, rel: &str, text: Option<Arc<str>>) {
+        self.put(rel, |snapshot| {
+            snapshot.set(rel, text);
+        });
+    }
+
+    /// Changes one file of the snapshot; when it is one that decides the disk
+    /// picture (the state, the scope), a run that began or ended, or a base that
+    /// moved, asks for a new scan. (Only those two are compared: a keystroke in
+    /// `pipeline.yaml` reads no run facts, and they stat the state file.)
+    fn put(&mut self, rel: &str, change: impl FnOnce(&mut Snapshot)) {
+        if !matches!(self.root.kind_of(rel), FileKind::State | FileKind::Scope) {
+            change(&mut self.snapshot);
+            return;
+        }
         let before = run_facts(&self.snapshot);
-        self.snapshot.set(rel, text);
+        change(&mut self.snapshot);
         if run_facts(&self.snapshot) != before {
-            // A run began or ended, or the base moved: the disk picture must be read again.
             self.scanned = false;
         }
     }
@@ -144,16 +157,12 @@ impl Workspace {
             return;
         }
         if !open && self.root.kind_of(&rel) != FileKind::Other {
-            let before = run_facts(&self.snapshot);
-            match read {
-                Err(message) => self.snapshot.set_unreadable(&rel, message),
+            self.put(&rel, |snapshot| match read {
+                Err(message) => snapshot.set_unreadable(&rel, message),
                 Ok(disk) => {
-                    self.snapshot.set(&rel, disk.clone());
+                    snapshot.set(&rel, disk.clone());
                 }
-            }
-            if run_facts(&self.snapshot) != before {
-                self.scanned = false;
-            }
+            });
         }
         if rel == ".gitignore" || rel.ends_with("/.gitignore") {
             // What git ignores changed: every untracked path may have changed.

@@ -7,7 +7,7 @@
 //! nothing (its own file's checks report it).
 
 use crate::model::matrix::Matrix;
-use crate::model::pipeline::{Pipeline, Stage};
+use crate::model::pipeline::Pipeline;
 use crate::model::{Loaded, Spanned};
 use crate::pattern::{Pattern, PatternSet};
 use tollgate_text::TextRange;
@@ -56,19 +56,8 @@ impl WriteSet {
         matrix: Option<&Loaded<Matrix>>,
         stage: &str,
     ) -> Option<WriteSet> {
-        let found = pipeline.and_then(|p| p.model.as_ref()).and_then(|m| m.stage(stage));
-        WriteSet::for_found_stage(pipeline, found, matrix, stage)
-    }
-
-    /// `for_stage` when the caller has already found `found`, the pipeline's first
-    /// stage with id `stage` (a check over every stage must not search for each).
-    pub fn for_found_stage(
-        pipeline: Option<&Loaded<Pipeline>>,
-        found: Option<&Stage>,
-        matrix: Option<&Loaded<Matrix>>,
-        stage: &str,
-    ) -> Option<WriteSet> {
         if let Some(p) = pipeline {
+            let found = p.model.as_ref().and_then(|m| m.stage(stage));
             let perms = found.and_then(|s| s.permissions.as_ref());
             if let Some((perms, write)) = perms.and_then(|pm| pm.write.as_ref().map(|w| (pm, w))) {
                 let anchor = perms.write_range.unwrap_or(perms.key);

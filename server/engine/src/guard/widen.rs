@@ -4,11 +4,10 @@
 //! binds the current stage, operation by operation. Only growth is refused: a
 //! write that narrows or keeps a box goes through.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::analysis::{FileKind, Snapshot};
-use crate::model::pipeline::{Pipeline, Stage};
+use crate::model::pipeline::Pipeline;
 use crate::model::scope::{Op, Scope, ScopeEntry};
 use crate::model::{matrix, pipeline, scope, Loaded, Spanned};
 use crate::permissions::{Origin, WriteSet};
@@ -61,7 +60,7 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
     }
     let sides = [(p_now.as_deref(), m_now.as_deref()), (p_after.as_deref(), m_after.as_deref())];
     let ids = stage_ids(&sides);
-    let [b, a] = sides.map(|(p, m)| Side { p, m, stages: first_stages(p), rows: first_rows(m) });
+    let [b, a] = sides.map(|(p, m)| Side { p, m });
     for id in ids {
         if b.rule_texts(id) == a.rule_texts(id) {
             continue;
@@ -92,8 +91,6 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
 struct Side<'a> {
     p: Option<&'a Loaded<Pipeline>>,
     m: Option<&'a Loaded<matrix::Matrix>>,
-    stages: HashMap<&'a str, &'a Stage>,
-    rows: HashMap<&'a str, &'a matrix::MatrixRow>,
 }
 
 impl<'a> Side<'a> {
@@ -105,42 +102,16 @@ impl<'a> Side<'a> {
         fn texts(list: &[crate::model::Spanned<String>]) -> Vec<&str> {
             list.iter().map(|r| r.value.as_str()).collect()
         }
-        let stage = self.stages.get(id).copied();
+        let stage = self.p.and_then(|p| p.model.as_ref()).and_then(|m| m.stage(id));
         if let Some(w) = stage.and_then(|s| s.permissions.as_ref()).and_then(|p| p.write.as_ref()) {
             return Some(texts(w));
         }
-        self.rows.get(id).map(|row| texts(&row.write))
+        self.m.and_then(|m| m.model.as_ref()).and_then(|m| m.row(id)).map(|row| texts(&row.write))
     }
 
-    /// `WriteSet::for_stage`, with the stage and its row found through maps.
     fn write_set(&self, id: &str) -> Option<WriteSet> {
-        let found = self.stages.get(id).copied();
-        if found.and_then(|s| s.permissions.as_ref()).is_some_and(|p| p.write.is_some()) {
-            return WriteSet::for_found_stage(self.p, found, None, id);
-        }
-        let (m, row) = (self.m?, self.rows.get(id)?);
-        Some(WriteSet::new(id, Origin::Matrix, &m.path, row.write_cell, row.stage.range, &row.write))
+        WriteSet::for_stage(self.p, self.m, id)
     }
-}
-
-/// Each id's first matrix row (`Matrix::row` takes the first).
-fn first_rows(m: Option<&Loaded<matrix::Matrix>>) -> HashMap<&str, &matrix::MatrixRow> {
-    let mut map = HashMap::new();
-    for r in m.and_then(|m| m.model.as_ref()).map(|m| m.rows.as_slice()).unwrap_or_default() {
-        map.entry(r.stage.value.as_str()).or_insert(r);
-    }
-    map
-}
-
-/// Each id's first stage (a 5,000-stage pipeline must not be searched per id).
-fn first_stages(p: Option<&Loaded<Pipeline>>) -> HashMap<&str, &Stage> {
-    let mut map = HashMap::new();
-    for s in p.and_then(|p| p.model.as_ref()).map(|m| m.stages.as_slice()).unwrap_or_default() {
-        if let Some(id) = &s.id {
-            map.entry(id.value.as_str()).or_insert(s);
-        }
-    }
-    map
 }
 
 /// The pipeline and the matrix, as one side of the comparison sees them.

@@ -2,8 +2,6 @@
 //! (`permissions.write`, else its matrix row) do not cover. A stage with
 //! neither is `matrix-missing-stage`'s business, not this check's.
 
-use std::collections::HashMap;
-
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
 use crate::model::pipeline::Stage;
@@ -11,16 +9,8 @@ use crate::permissions::WriteSet;
 
 pub fn check(ctx: &Context, sink: &mut Sink) {
     let Some((loaded, pipeline)) = ctx.pipeline() else { return };
-    // The first stage of each id, as `Pipeline::stage` finds it (a search per stage was quadratic).
-    let mut firsts: HashMap<&str, &Stage> = HashMap::with_capacity(pipeline.stages.len());
     for stage in &pipeline.stages {
-        if let Some(id) = &stage.id {
-            firsts.entry(id.value.as_str()).or_insert(stage);
-        }
-    }
-    for stage in &pipeline.stages {
-        let Some(id) = &stage.id else { continue };
-        one(ctx, &loaded.path, stage, firsts.get(id.value.as_str()).copied(), sink);
+        one(ctx, &loaded.path, stage, sink);
     }
 }
 
@@ -28,14 +18,14 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
 pub fn check_stage(ctx: &Context, index: usize, sink: &mut Sink) {
     let Some((loaded, pipeline)) = ctx.pipeline() else { return };
     let Some(stage) = pipeline.stages.get(index) else { return };
-    let Some(id) = &stage.id else { return };
-    one(ctx, &loaded.path, stage, pipeline.stage(&id.value), sink);
+    one(ctx, &loaded.path, stage, sink);
 }
 
-/// `first`: the pipeline's first stage with this stage's id (whose permissions count).
-fn one(ctx: &Context, path: &str, stage: &Stage, first: Option<&Stage>, sink: &mut Sink) {
+/// The stage's outputs against the write permissions of its id (those of the
+/// first stage with it, as `WriteSet::for_stage` finds them).
+fn one(ctx: &Context, path: &str, stage: &Stage, sink: &mut Sink) {
     let Some(id) = &stage.id else { return };
-    let Some(writes) = WriteSet::for_found_stage(ctx.pipeline, first, ctx.matrix, &id.value) else { return };
+    let Some(writes) = WriteSet::for_stage(ctx.pipeline, ctx.matrix, &id.value) else { return };
     for output in &stage.outputs {
         let out = output.value.trim();
         if out.is_empty() || writes.allows_output(out) {

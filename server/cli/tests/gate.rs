@@ -230,6 +230,33 @@ fn a_pass_keeps_a_snake_case_one_line_state_as_it_is_laid_out() {
     assert_eq!(now.lines().count(), state.lines().count(), "no line was added or split");
 }
 
+/// A new orchestrator session restarts `attempts` at 1: the history holds a failed
+/// attempt and a running one, both "attempt 1". The running one is attempt 2 (as
+/// `tollgate status` says), so a failed gate now pauses: the limit does not reset.
+#[test]
+fn attempts_restarted_by_a_new_session_still_reach_the_limit() {
+    let state = CAMEL.replace(
+        "    {\n      \"stageId\": \"code\",\n      \"status\": \"running\",",
+        "    {\n      \"stageId\": \"code\",\n      \"status\": \"failed\",\n      \"startTime\": \"2026-01-29T08:40:00Z\",\n      \"endTime\": \"2026-01-29T08:50:00Z\",\n      \"attempts\": 1\n    },\n    {\n      \"stageId\": \"code\",\n      \"status\": \"running\",",
+    );
+    assert_eq!(state.matches("\"stageId\": \"code\"").count(), 2, "{state}");
+    let p = Project::new(&state, false);
+    let (code, status, _) = p.run(&["status", "--format", "json"]);
+    assert_eq!(code, 1);
+    assert!(status.contains("\"attempts\": 2"), "{status}");
+    let (code, out, err) = p.run(&["gate"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("gate: stage `code` is blocked (attempt 2 of 2)"), "{out}");
+    let st = p.read(".factory/state.json");
+    assert!(st.contains("\"status\": \"paused\""), "the gate paused for a person: {st}");
+    assert!(
+        p.exists("artifacts/_failed/code/attempt-2/backend/server.ts")
+            || p.exists("artifacts/_failed/code/attempt-2/backend/src/server.ts"),
+        "the attempt moved"
+    );
+    assert!(!p.exists("artifacts/backend/src/server.ts"), "moved, not copied");
+}
+
 #[test]
 fn a_failed_first_attempt_is_copied_and_attempt_two_opens() {
     for (name, state) in both() {

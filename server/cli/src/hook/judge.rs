@@ -12,7 +12,7 @@ use tollgate_engine::workspace::Workspace;
 use tollgate_engine::{Code, Finding};
 
 use super::{could_not_decide, memory, patch, AfterSpec, Answer, Request, WriteReq};
-use tollgate_engine::status::next_step;
+use tollgate_engine::status::{is_command, next_step};
 
 /// Claude Code caps a hook's output strings at 10,000 characters.
 const MAX_REASON_CHARS: usize = 9_000;
@@ -64,19 +64,13 @@ fn judge_write(w: &WriteReq, cwd: Option<&Path>) -> Result<Decision, String> {
 /// "<code>: <stage, rule, return point> Next valid step: …" (SPEC 8).
 pub fn deny_reason(d: &Deny) -> String {
     let person = match &d.fix {
-        Some(fix) => match next_step(fix) {
-            cmd if cmd.starts_with("tollgate recover ") => format!(", or stop and ask a person to run `{cmd}`"),
-            step => format!(", or stop and ask a person: {step}"),
-        },
+        Some(fix) if is_command(fix) => format!(", or stop and ask a person to run `{}`", next_step(fix)),
+        Some(fix) => format!(", or stop and ask a person: {}", next_step(fix)),
         None => String::new(),
     };
     let stop = if d.message.ends_with('.') { "" } else { "." };
     format!("{}: {}{stop} Next valid step: {}{person}.", d.code.as_str(), d.message, d.instead)
 }
-
-/// The codes a command can leave behind that the agent must hear of.
-const AFTER_TOOL_CODES: &[Code] =
-    &[Code::UnauthorizedWrite, Code::OutOfScope, Code::DeletedOutput, Code::PermissionsWidened];
 
 /// A full analysis of the root the agent works in; None without an active run.
 fn analyze(cwd: &Path) -> Result<Option<(Snapshot, Vec<Finding>)>, String> {
@@ -96,9 +90,9 @@ fn analyze(cwd: &Path) -> Result<Option<(Snapshot, Vec<Finding>)>, String> {
 
 /// The step for a finding: its first `tollgate recover` command, else its first fix.
 fn finding_next(f: &Finding) -> Option<String> {
-    let steps: Vec<String> =
-        f.diagnostic.data.fixes.iter().filter(|x| !matches!(x, Fix::Replace { .. })).map(next_step).collect();
-    steps.iter().find(|s| s.starts_with("tollgate recover ")).or(steps.first()).cloned()
+    let fixes = &f.diagnostic.data.fixes;
+    let first = fixes.iter().find(|x| !matches!(x, Fix::Replace { .. }));
+    fixes.iter().find(|x| is_command(x)).or(first).map(next_step)
 }
 
 fn line(code: Code, path: &str, message: &str, next: Option<String>) -> String {
@@ -126,7 +120,8 @@ fn after_tool(session: &str, cwd: &Path) -> Result<Option<String>, String> {
     let dir = std::fs::canonicalize(cwd).map_err(|e| format!("{}: {e}", cwd.display()))?;
     let cache = memory::private_dir();
     let Some((snap, findings)) = guard::command_findings(&dir, cache.as_deref())? else { return Ok(None) };
-    let edits: Vec<&Finding> = findings.iter().filter(|f| AFTER_TOOL_CODES.contains(&f.diagnostic.code)).collect();
+    // Only the edit findings an agent must hear of (`command_findings` keeps no others).
+    let edits: Vec<&Finding> = findings.iter().collect();
     let keys: Vec<String> = edits.iter().map(|f| memory::key(&snap.root.dir, f)).collect();
     let fresh = memory::not_yet_told(session, &keys);
     if fresh.is_empty() {

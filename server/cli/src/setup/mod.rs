@@ -71,7 +71,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return crate::fail(1, &format!("cannot tell where this tollgate binary is: {e}")),
     };
-    let command = format!("{} hook {}", shell_quote(&exe.display().to_string()), agent.name);
+    let command = format!("{} hook {}", tollgate_engine::status::shell_quote(&exe.display().to_string()), agent.name);
     let old = match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -117,14 +117,6 @@ fn project_dir(root: &Path) -> PathBuf {
             std::fs::canonicalize(&top).unwrap_or_else(|_| root.to_path_buf())
         }
         _ => root.to_path_buf(),
-    }
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 

@@ -115,7 +115,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
     let canon = canonical_root(&env.root.dir)?;
     let exit = exit::check(&canon, st, findings);
     let now = rfc3339(env.now);
-    let attempt = current_attempt(&state, &stage_id);
+    let attempt = current_attempt(&state, &stage_id, pipeline.max_attempts);
     let max = pipeline.max_attempts;
     let mut steps = Vec::new();
     let mut description = Vec::new();

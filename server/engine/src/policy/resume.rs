@@ -56,7 +56,7 @@ pub fn plan_resume(env: &Env, findings: &[Finding]) -> Result<Plan, Refusal> {
     }
     state.set("status", Json::str("running"));
     state.touch(&now);
-    let attempt = super::attempts::current_attempt(&state, &current).max(1);
+    let attempt = super::attempts::current_attempt(&state, &current, pipeline.max_attempts).max(1);
     let title =
         format!("Resume stage `{current}` in attempt {attempt} of {} (no attempt spent)", pipeline.max_attempts);
     let description = vec![format!("edit {}: {}", state.path, what.join(", "))];

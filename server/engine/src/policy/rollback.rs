@@ -50,7 +50,7 @@ pub fn plan_rollback(env: &Env, to: Option<&str>) -> Result<Plan, Refusal> {
     let report = Report {
         timestamp: now,
         stage: at.clone(),
-        attempt: current_attempt(&state, &at).max(1),
+        attempt: current_attempt(&state, &at, pipeline.max_attempts).max(1),
         max_attempts: pipeline.max_attempts,
         status: "ROLLED BACK".into(),
         error_type: "Rolled Back".into(),
@@ -148,7 +148,7 @@ pub(super) fn roll_back(
             }
         }
     }
-    let attempt = current_attempt(state, &target) + 1;
+    let attempt = current_attempt(state, &target, pipeline.max_attempts) + 1;
     state.set("status", Json::str("running"));
     state.set("currentStage", Json::str(&target));
     state.set("completedStages", Json::Arr(kept.iter().map(|s| Json::str(s)).collect()));

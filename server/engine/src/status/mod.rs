@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tollgate_text::{LineIndex, PositionEncoding};
 
-pub use next::{next_step, shell_quote};
+pub use next::{is_command, next_step, shell_quote};
 pub use stages::{Archived, FileView, Folder, StageState, StageView, FAILED_DIR, MAX_FILES, UNTRUSTED_DIR};
 
 use crate::analysis::{read_text, Snapshot};

@@ -22,7 +22,7 @@ pub fn next_step(fix: &Fix) -> String {
 
 /// Whether a fix is a `tollgate recover` command (something to run), rather
 /// than an edit or a decision a person makes.
-fn is_command(fix: &Fix) -> bool {
+pub fn is_command(fix: &Fix) -> bool {
     matches!(
         fix,
         Fix::ExpandScope { .. } | Fix::Quarantine { .. } | Fix::ReturnToBuild { .. } | Fix::ArchiveAttempt { .. }
@@ -30,7 +30,7 @@ fn is_command(fix: &Fix) -> bool {
 }
 
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)) {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))

@@ -7,7 +7,7 @@
 use tollgate_engine::analysis::FileKind;
 use tollgate_engine::diagnostic::{Data, Fix};
 use tollgate_engine::model::state::RunStatus;
-use tollgate_engine::recovery::grant_write;
+use tollgate_engine::recovery::{grant_write, Plan, Refusal};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
@@ -27,12 +27,19 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         let findings = state.ws.last_findings().unwrap_or_default();
         let paused = state.ws.snapshot.state().and_then(|st| st.status()) == Some(RunStatus::Paused);
         let mut seen = Vec::new();
-        let mut recovery_action = |request: Request, diags: Vec<Diagnostic>, out: &mut Vec<CodeActionOrCommand>| {
+        // `planned`: the request's plan when the caller has made it already (a
+        // policy action is planned to decide whether to show it; planning a gate
+        // reads the disk, so it is not planned twice).
+        let mut recovery_action = |request: Request,
+                                   planned: Option<std::result::Result<Plan, Refusal>>,
+                                   diags: Vec<Diagnostic>,
+                                   out: &mut Vec<CodeActionOrCommand>| {
             if seen.contains(&request) {
                 return;
             }
             seen.push(request.clone());
-            let action = match request.plan(&root, &files, &findings) {
+            let planned = planned.unwrap_or_else(|| request.plan(&root, &files, &findings));
+            let action = match planned {
                 Ok(plan) => CodeAction {
                     title: plan.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),
@@ -88,7 +95,7 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     }
                     other => {
                         if let Some(req) = Request::from_fix(other) {
-                            recovery_action(req, vec![diag.clone()], &mut out);
+                            recovery_action(req, None, vec![diag.clone()], &mut out);
                         }
                     }
                 }
@@ -117,8 +124,9 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
         // Each planned once, on every blocker it answers. Resume is shown greyed with
         // the blockers a person must clear; the others only when they can run.
         for (req, diags) in policy {
-            if req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused) {
-                recovery_action(req, diags, &mut out);
+            let planned = req.plan(&root, &files, &findings);
+            if planned.is_ok() || (req == Request::Resume && paused) {
+                recovery_action(req, Some(planned), diags, &mut out);
             }
         }
 
@@ -147,9 +155,9 @@ pub fn code_action(server: &Server, p: CodeActionParams) -> Result<Option<CodeAc
                     reqs.push(Request::Resume);
                 }
                 for req in reqs {
-                    let show = req.plan(&root, &files, &findings).is_ok() || (req == Request::Resume && paused);
-                    if show {
-                        recovery_action(req, Vec::new(), &mut out);
+                    let planned = req.plan(&root, &files, &findings);
+                    if planned.is_ok() || (req == Request::Resume && paused) {
+                        recovery_action(req, Some(planned), Vec::new(), &mut out);
                     }
                 }
             }

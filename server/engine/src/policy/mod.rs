@@ -9,7 +9,6 @@
 mod attempts;
 pub mod exit;
 mod gate;
-mod paused;
 mod resume;
 mod rollback;
 
@@ -17,6 +16,5 @@ mod rollback;
 mod tests;
 
 pub use gate::{plan_gate, Gate, Outcome};
-pub use paused::paused_next;
 pub use resume::plan_resume;
 pub use rollback::plan_rollback;

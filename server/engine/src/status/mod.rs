@@ -4,6 +4,7 @@
 //! picture of the run is drawn from it.
 
 mod next;
+mod paused;
 mod stages;
 
 use std::collections::HashMap;
@@ -90,7 +91,7 @@ impl Report {
             .or(blockers.first())
             .map(|b| b.next.clone());
         // A paused run waits for a person: resume or return to Build (SPEC 9).
-        let next = crate::policy::paused_next(snapshot, findings).or(next);
+        let next = paused::paused_next(snapshot, findings).or(next);
         Report {
             root: snapshot.root.dir.display().to_string(),
             pipeline: snapshot.pipeline.as_ref().map(|p| p.current.path.clone()),

@@ -1,15 +1,15 @@
 //! The next step of a paused run (SPEC 9): it waits for a person, who resumes
 //! it in the same attempt or returns to Build for a new one.
 
-use super::exit::blocks_exit;
+use super::next::{next_step, shell_quote};
 use crate::analysis::Snapshot;
 use crate::model::state::RunStatus;
+use crate::policy::exit::blocks_exit;
 use crate::recovery::ActionKind;
-use crate::status::{next_step, shell_quote};
 use crate::Finding;
 
 /// None unless the run is paused on a current stage.
-pub fn paused_next(snapshot: &Snapshot, findings: &[Finding]) -> Option<String> {
+pub(super) fn paused_next(snapshot: &Snapshot, findings: &[Finding]) -> Option<String> {
     let state = snapshot.state()?;
     if state.status() != Some(RunStatus::Paused) {
         return None;

@@ -88,7 +88,11 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
     if status != "running" {
         return refuse(format!(
             "the run is `{status}`, not `running`: the gate checks a stage that is running{}",
-            if status == "paused" { " (a paused run goes on with `tollgate recover resume`)" } else { "" }
+            if status == "paused" {
+                format!(" (a paused run goes on with `{}`)", crate::recovery::ActionKind::Resume.shell())
+            } else {
+                String::new()
+            }
         ));
     }
     let Some(latest) = state.latest_index(&stage_id) else {
@@ -453,7 +457,8 @@ fn plan_quarantines(
         };
         if out.iter().any(|(_, t)| t == to) {
             return refuse(format!(
-                "{rel} and another unauthorized write would both be quarantined to {to}; quarantine one of them first (`tollgate recover quarantine --path {rel}`)"
+                "{rel} and another unauthorized write would both be quarantined to {to}; quarantine one of them first (`{}`)",
+                crate::recovery::shell::next_step(&crate::diagnostic::Fix::Quarantine { path: rel.to_string(), stage: stage_id.to_string() })
             ));
         }
         for r in plan.reads {
@@ -534,7 +539,8 @@ fn pause_actions(
             Code::UnauthorizedWrite if quarantined.iter().any(|(q, _)| **q == **p) => {}
             Code::UnauthorizedWrite => a.push(format!("A person decides about the unauthorized write {p}")),
             Code::OutOfScope => a.push(format!(
-                "Keep {p} out of the change, or expand the scope with approval (`tollgate recover expand-scope --path {p}`)"
+                "Keep {p} out of the change, or expand the scope with approval (`{}`)",
+                crate::recovery::shell::next_step(&crate::diagnostic::Fix::ExpandScope { path: p.to_string() })
             )),
             Code::PermissionsWidened => a.push(format!("A person reviews the widened write permissions in {p}")),
             Code::MissingEvidence => a.push(format!("Record the approval the scope entry in {p} names")),
@@ -550,7 +556,8 @@ fn pause_actions(
     let next = attempt + 1;
     let over = if next > max { format!(", overriding the retry limit of {max}") } else { format!(" of {max}") };
     a.push(format!(
-        "Then return to Build ({why}): `tollgate recover return-to-build --stage {stage_id}` opens attempt {next}{over}"
+        "Then return to Build ({why}): `{}` opens attempt {next}{over}",
+        crate::recovery::shell::next_step(&crate::diagnostic::Fix::ReturnToBuild { stage: stage_id.to_string() })
     ));
     a
 }

@@ -17,6 +17,7 @@ pub(crate) mod plan;
 pub(crate) mod project;
 pub(crate) mod quarantine;
 mod return_to_build;
+pub mod shell;
 pub mod time;
 
 #[cfg(test)]

@@ -2,40 +2,8 @@
 
 use crate::analysis::Snapshot;
 use crate::diagnostic::Fix;
-use crate::recovery::ActionKind;
+pub use crate::recovery::shell::{is_command, next_step, shell_quote};
 use crate::{Code, Finding};
-
-/// The shell command that carries out a fix, or what a person must do.
-pub fn next_step(fix: &Fix) -> String {
-    let q = shell_quote;
-    match fix {
-        Fix::ExpandScope { path } => format!("{} --path {}", ActionKind::ExpandScope.shell(), q(path)),
-        Fix::Quarantine { path, stage } => {
-            format!("{} --path {} --stage {}", ActionKind::Quarantine.shell(), q(path), q(stage))
-        }
-        Fix::ReturnToBuild { stage } => format!("{} --stage {}", ActionKind::ReturnToBuild.shell(), q(stage)),
-        Fix::ArchiveAttempt { stage } => format!("{} --stage {}", ActionKind::ArchiveAttempt.shell(), q(stage)),
-        Fix::GrantWrite { stage, path } => format!("a person grants stage `{stage}` write access to `{path}`"),
-        Fix::Replace { title, .. } => title.clone(),
-    }
-}
-
-/// Whether a fix is a `tollgate recover` command (something to run), rather
-/// than an edit or a decision a person makes.
-pub fn is_command(fix: &Fix) -> bool {
-    matches!(
-        fix,
-        Fix::ExpandScope { .. } | Fix::Quarantine { .. } | Fix::ReturnToBuild { .. } | Fix::ArchiveAttempt { .. }
-    )
-}
-
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
 
 /// What a finding is about, for a person: the written file for an edit
 /// finding, the stage for `retry-limit` (whose range is an attempt count),

@@ -144,12 +144,20 @@ fn claude_code_writes_inside_the_box_and_to_control_files_get_no_answer() {
 }
 
 #[test]
-fn claude_code_idle_or_paused_run_allows_everything() {
+fn claude_code_idle_or_finished_run_allows_everything_and_a_paused_one_does_not() {
     let (_t, root) = factory();
     for status in ["idle", "completed"] {
         set_status(&root, status);
         quiet(&hook("claude-code", event("claude-code", "PreToolUse-Write", &root)));
     }
+    // Paused with the stage's attempt still open: the run is active and the write
+    // would be the stage's (as `check` would say after it), so it is refused...
+    write(&root, ".factory/state.json", STATE.replacen("\"status\": \"running\"", "\"status\": \"paused\"", 1));
+    let reason = denied(&hook("claude-code", event("claude-code", "PreToolUse-Write", &root)));
+    assert!(reason.starts_with("unauthorized-write: "), "{reason}");
+    // ... and once the attempt has ended, the person's turn: a write is theirs.
+    set_status(&root, "paused");
+    quiet(&hook("claude-code", event("claude-code", "PreToolUse-Write", &root)));
 }
 
 #[test]

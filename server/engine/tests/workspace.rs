@@ -159,9 +159,16 @@ fn a_run_that_starts_or_ends_asks_for_a_new_scan() {
     assert!(ws.needs_scan());
     let s = scan(&ws.snapshot);
     ws.scan_done(s);
-    fx.write("artifacts/prd/sneaky.md", "x\n");
+    let p = fx.write("artifacts/prd/sneaky.md", "x\n");
+    ws.file_changed(&p, &Ok(Some(Arc::from("x\n"))), false);
     let overrides = SeverityOverrides::default();
     assert!(of(&ws.analyze(NONE, &overrides), &[Code::UnauthorizedWrite]).is_empty(), "idle: nothing is blamed");
+    // Running again: the same write is the stage's (the idle answer above is not a blind one).
+    ws.set(rel, Some(Arc::from(running.as_str())));
+    assert!(ws.needs_scan());
+    let s = scan(&ws.snapshot);
+    ws.scan_done(s);
+    assert_eq!(of(&ws.analyze(NONE, &overrides), &[Code::UnauthorizedWrite]).len(), 1);
     // The stage moves on: again.
     ws.set(rel, Some(Arc::from(running.replace("\"currentStage\": \"code\"", "\"currentStage\": \"validation\""))));
     assert!(ws.needs_scan());

@@ -406,9 +406,14 @@ fn dry_run_changes_nothing() {
         assert_eq!(code, 1, "{out}");
         assert!(out.contains("dry run: nothing was changed\n"), "{out}");
         assert_eq!(p.snapshot(), before);
-        for args in [&["recover", "rollback", "--dry-run"][..], &["recover", "rollback", "--to", "prd", "--dry-run"]] {
+        let rollbacks = [
+            (&["recover", "rollback", "--dry-run"][..], "Roll back to `tech`: archive the outputs of `tech`, `code`"),
+            (&["recover", "rollback", "--to", "prd", "--dry-run"], "Roll back to `prd`: archive the outputs of `prd`, "),
+        ];
+        for (args, plan) in rollbacks {
             let (code, out, _) = p.run(args);
             assert_eq!(code, 0, "{out}");
+            assert!(out.starts_with(plan) && out.contains("dry run: nothing was changed"), "the plan, printed: {out}");
             assert_eq!(p.snapshot(), before);
         }
     }

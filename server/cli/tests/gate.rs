@@ -408,7 +408,10 @@ fn dry_run_changes_nothing() {
         assert_eq!(p.snapshot(), before);
         let rollbacks = [
             (&["recover", "rollback", "--dry-run"][..], "Roll back to `tech`: archive the outputs of `tech`, `code`"),
-            (&["recover", "rollback", "--to", "prd", "--dry-run"], "Roll back to `prd`: archive the outputs of `prd`, "),
+            (
+                &["recover", "rollback", "--to", "prd", "--dry-run"],
+                "Roll back to `prd`: archive the outputs of `prd`, ",
+            ),
         ];
         for (args, plan) in rollbacks {
             let (code, out, _) = p.run(args);

@@ -109,20 +109,7 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
     };
     // The run's state and scope first: most writes need nothing else but the
     // current stage's rules (`rules.rs`), and no write is judged without a run.
-    let mut snap = Snapshot::empty(root);
-    let l = snap.root.layout.clone();
-    for rel in [&l.state, &l.scope] {
-        match crate::analysis::read_text(&snap.root.dir, rel) {
-            Ok(text) => {
-                snap.set(rel, text);
-            }
-            Err(e) => return Err(format!("{} cannot be read: {e}", snap.root.dir.join(rel).display())),
-        }
-    }
-    if snap.state.as_ref().is_some_and(|s| s.current.model.is_none()) {
-        let why = snap.state.as_ref().and_then(|s| s.current.diagnostics.first()).map(|d| d.message.clone());
-        return Err(format!("{} cannot be read: {}", l.state, why.unwrap_or_default()));
-    }
+    let mut snap = run_snapshot(root)?;
     let Some(stage) = active_stage(&snap) else { return Ok(Decision::Allow(Allowed::NoActiveRun)) };
     let deny = |code, message: String, instead: &str, fix| {
         Ok(Decision::Deny(Deny {
@@ -218,6 +205,24 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
 }
 
 /// The current stage of the root's active run.
+/// A snapshot of the root holding only the run's state and scope: what decides
+/// whether, and against what, a write is judged. A state that cannot be read as
+/// JSON is an error (the callers then deny a write, or let a stop through).
+fn run_snapshot(root: crate::root::Root) -> Result<Snapshot, String> {
+    let mut snap = Snapshot::empty(root);
+    let l = snap.root.layout.clone();
+    for rel in [&l.state, &l.scope] {
+        let text = crate::analysis::read_text(&snap.root.dir, rel)
+            .map_err(|e| format!("{} cannot be read: {e}", snap.root.dir.join(rel).display()))?;
+        snap.set(rel, text);
+    }
+    if let Some(s) = snap.state.as_ref().filter(|s| s.current.model.is_none()) {
+        let why = s.current.diagnostics.first().map(|d| d.message.clone()).unwrap_or_default();
+        return Err(format!("{} cannot be read: {why}", l.state));
+    }
+    Ok(snap)
+}
+
 pub fn active_stage(snap: &Snapshot) -> Option<String> {
     let state = snap.state().filter(|s| s.is_active())?;
     state.current_stage.as_ref().map(|s| s.value.clone())
@@ -245,13 +250,8 @@ fn before_the_fact(message: &str, stage: &str, rel: &str, op: Op) -> String {
 pub fn command_findings(dir: &Path, cache: Option<&Path>) -> Result<Option<(Snapshot, Vec<crate::Finding>)>, String> {
     const CODES: &[Code] = &[Code::UnauthorizedWrite, Code::OutOfScope, Code::DeletedOutput, Code::PermissionsWidened];
     let Some(root) = crate::root::Root::find(dir) else { return Ok(None) };
-    let mut snap = Snapshot::empty(root);
+    let mut snap = run_snapshot(root)?;
     let l = snap.root.layout.clone();
-    for rel in [&l.state, &l.scope] {
-        let text = crate::analysis::read_text(&snap.root.dir, rel)
-            .map_err(|e| format!("{} cannot be read: {e}", snap.root.dir.join(rel).display()))?;
-        snap.set(rel, text);
-    }
     let Some(stage) = active_stage(&snap) else { return Ok(None) };
     let (changes, git) = snap.gather_changes();
     let simple = changes.iter().all(|c| c.op != Op::Delete && c.path != l.pipeline && c.path != l.matrix);

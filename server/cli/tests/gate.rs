@@ -244,6 +244,8 @@ fn attempts_restarted_by_a_new_session_still_reach_the_limit() {
     let (code, status, _) = p.run(&["status", "--format", "json"]);
     assert_eq!(code, 1);
     assert!(status.contains("\"attempts\": 2"), "{status}");
+    let (_, picture, _) = p.run(&["status", "--format", "mermaid"]);
+    assert!(picture.contains("<b>code</b><br/>current: running · attempt 2 of 2"), "the picture agrees: {picture}");
     let (code, out, err) = p.run(&["gate"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.starts_with("gate: stage `code` is blocked (attempt 2 of 2)"), "{out}");

@@ -107,6 +107,7 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
         state.map(|s| s.failed_stages.iter().map(|f| f.value.as_str()).collect()).unwrap_or_default();
     let completed: HashSet<&str> =
         state.map(|s| s.completed_stages.iter().map(|f| f.value.as_str()).collect()).unwrap_or_default();
+    let max_attempts = snapshot.pipeline().map_or(crate::model::pipeline::DEFAULT_MAX_ATTEMPTS, |p| p.max_attempts);
     let mut attempts: HashMap<&str, u32> = HashMap::new();
     for h in state.map(|s| s.history.as_slice()).unwrap_or_default() {
         if let Some(id) = &h.stage_id {
@@ -158,7 +159,12 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
                 folder
             });
             StageView {
-                attempts: attempts.get(key).copied(),
+                // The current stage's attempt as `status` counts it (a new session's
+                // restarted count included); the others', as their latest entry says.
+                attempts: match (current == Some(key), state) {
+                    (true, Some(st)) => st.current_attempt(key, max_attempts),
+                    _ => attempts.get(key).copied(),
+                },
                 blockers: by_stage.remove(key).unwrap_or_default(),
                 state: stage_state,
                 in_pipeline,

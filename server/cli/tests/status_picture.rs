@@ -188,7 +188,7 @@ fn labels_are_escaped_in_both_pictures() {
     let line = m.lines().find(|l| l.contains("阶段")).expect("a node for the stage");
     assert_eq!(
         line,
-        "  s7[\"<b>阶段 #34;x#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;</b><br/>current: running<br/>not in the pipeline<br/>1 open blocker<br/>state-unknown-stage: 阶段 #92;#34;x#92;#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;\"]:::current"
+        "  s7[\"<b>阶段 #34;x#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;</b><br/>current: running · attempt 1 of 2<br/>not in the pipeline<br/>1 open blocker<br/>state-unknown-stage: 阶段 #92;#34;x#92;#34; #91;a#93;#40;b#41; #35;1 #60;i#62;#38;amp#59; #96;t#96;\"]:::current"
     );
     let h = status(&p.root, "html").stdout;
     assert!(h.contains("<code>阶段 &quot;x&quot; [a](b) #1 &lt;i&gt;&amp;amp; `t`</code> (not in the pipeline)"));

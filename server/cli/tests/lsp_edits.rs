@@ -200,7 +200,8 @@ fn a_rename_out_of_and_back_into_bounds_outside_git() {
 }
 
 fn rename_out_and_back(vcs: Vcs) {
-    for watch in [Watch::Client] {
+    {
+        let watch = Watch::Client;
         let (p, mut s) = start(vcs, watch, |_| {});
         let ctx = format!("{vcs:?}/{watch:?}");
         // A tracked file (git) / an old file (plain) of the code stage moves into prd.
@@ -230,7 +231,8 @@ fn deleting_a_completed_stage_output_outside_git() {
 }
 
 fn delete_output(vcs: Vcs) {
-    for watch in [Watch::Client] {
+    {
+        let watch = Watch::Client;
         let (p, mut s) = start(vcs, watch, |_| {});
         let ctx = format!("{vcs:?}/{watch:?}");
         s.remove_file(&p.path("artifacts/prd/prd.md"));

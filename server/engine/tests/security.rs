@@ -282,7 +282,7 @@ fn repository_config_never_runs_a_command() {
     let fsmonitor = outside.join("fsmonitor-ran");
     let clean = outside.join("clean-ran");
     let script = outside.join("hook.sh");
-    std::fs::write(&script, format!("#!/bin/sh\ntouch \"$1\"\ncat\n")).unwrap();
+    std::fs::write(&script, "#!/bin/sh\ntouch \"$1\"\ncat\n").unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -92,6 +92,14 @@ fn splice(old: &str, range: std::ops::Range<usize>, insert: &str) -> Arc<str> {
     unsafe { Arc::from_raw(Arc::into_raw(bytes) as *const str) }
 }
 
+impl Document {
+    /// Syntax and duplicate-key findings of this version (a YAML or JSON buffer).
+    pub fn yaml_findings(&self) -> &[tollgate_engine::Diagnostic] {
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.yaml_findings.get_or_init(|| tollgate_engine::analysis::check_other_yaml(&name, &self.text))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,13 +142,5 @@ mod tests {
         d.apply(2, vec![edit(0, 13, 0, 14, "Z")], PositionEncoding::Utf8);
         assert_eq!(&*d.text, "a: 初始😀Z\n");
         assert_eq!(d.version, 2);
-    }
-}
-
-impl Document {
-    /// Syntax and duplicate-key findings of this version (a YAML or JSON buffer).
-    pub fn yaml_findings(&self) -> &[tollgate_engine::Diagnostic] {
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        self.yaml_findings.get_or_init(|| tollgate_engine::analysis::check_other_yaml(&name, &self.text))
     }
 }

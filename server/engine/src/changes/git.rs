@@ -40,7 +40,8 @@ fn filter_drivers(dir: &Path) -> Vec<String> {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
     type Key = (PathBuf, Option<std::time::SystemTime>);
-    static CACHE: LazyLock<Mutex<HashMap<PathBuf, (Key, Vec<String>)>>> = LazyLock::new(Default::default);
+    type Cache = HashMap<PathBuf, (Key, Vec<String>)>;
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
     // The nearest `.git/config` above (the root may sit below the worktree's top).
     let config = dir.ancestors().map(|d| d.join(".git/config")).find(|c| c.is_file()).unwrap_or_default();
     let stamp = std::fs::metadata(&config).and_then(|m| m.modified()).ok();
@@ -406,44 +407,6 @@ pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     (buf.len() as u64 <= MAX_COMPARE_BYTES).then_some(buf)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_porcelain_v2() {
-        let out = b"1 .M N... 100644 100644 100644 aa aa a b/c d.md\x001 A. N... 000000 100644 100644 00 bb new.md\x00\
-1 D. N... 100644 000000 000000 aa 00 gone.md\x00? un tracked/\xe4\xb8\xad.md\x00! ignored.log\x00\
-2 R. N... 100644 100644 100644 aa aa R100 to.md\x00from.md\x00";
-        let mut got = Vec::new();
-        parse_status(out, true, &mut |p, op| got.push((p.to_string(), op)));
-        assert_eq!(
-            got,
-            vec![
-                ("a b/c d.md".into(), Op::Modify),
-                ("new.md".into(), Op::Create),
-                ("gone.md".into(), Op::Delete),
-                ("un tracked/中.md".into(), Op::Create),
-                ("to.md".into(), Op::Create),
-                ("from.md".into(), Op::Delete),
-            ]
-        );
-        got.clear();
-        parse_status(out, false, &mut |p, op| got.push((p.to_string(), op)));
-        assert_eq!(got, vec![("un tracked/中.md".into(), Op::Create)]);
-    }
-
-    #[test]
-    fn parses_name_status() {
-        let mut got = Vec::new();
-        parse_name_status(b"M\x00a b.md\x00A\x00n.md\x00D\x00d.md\x00T\x00t\x00", &mut |p, op| {
-            got.push((p.to_string(), op))
-        });
-        assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), vec![Op::Modify, Op::Create, Op::Delete, Op::Modify]);
-        assert_eq!(got[0].0, "a b.md");
-    }
-}
-
 /// One file's change, without reading the index: `git status -- <path>` still
 /// loads the whole index (80 ms at 100,000 files), while the base's blob, the
 /// ignore rules and the file's own hash are a few milliseconds whatever the size.
@@ -486,4 +449,42 @@ pub(super) fn single(root: &Root, facts: &GitFacts, rel: &str) -> Option<Option<
     };
     locate(root, facts, std::slice::from_mut(&mut change));
     Some(Some(change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_porcelain_v2() {
+        let out = b"1 .M N... 100644 100644 100644 aa aa a b/c d.md\x001 A. N... 000000 100644 100644 00 bb new.md\x00\
+1 D. N... 100644 000000 000000 aa 00 gone.md\x00? un tracked/\xe4\xb8\xad.md\x00! ignored.log\x00\
+2 R. N... 100644 100644 100644 aa aa R100 to.md\x00from.md\x00";
+        let mut got = Vec::new();
+        parse_status(out, true, &mut |p, op| got.push((p.to_string(), op)));
+        assert_eq!(
+            got,
+            vec![
+                ("a b/c d.md".into(), Op::Modify),
+                ("new.md".into(), Op::Create),
+                ("gone.md".into(), Op::Delete),
+                ("un tracked/中.md".into(), Op::Create),
+                ("to.md".into(), Op::Create),
+                ("from.md".into(), Op::Delete),
+            ]
+        );
+        got.clear();
+        parse_status(out, false, &mut |p, op| got.push((p.to_string(), op)));
+        assert_eq!(got, vec![("un tracked/中.md".into(), Op::Create)]);
+    }
+
+    #[test]
+    fn parses_name_status() {
+        let mut got = Vec::new();
+        parse_name_status(b"M\x00a b.md\x00A\x00n.md\x00D\x00d.md\x00T\x00t\x00", &mut |p, op| {
+            got.push((p.to_string(), op))
+        });
+        assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), vec![Op::Modify, Op::Create, Op::Delete, Op::Modify]);
+        assert_eq!(got[0].0, "a b.md");
+    }
 }

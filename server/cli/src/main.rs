@@ -96,6 +96,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if !matches!(cli.command, Command::Lsp { .. }) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::Lsp { .. } => {
             tracing_subscriber::fmt()
@@ -115,6 +118,18 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Setup(args) => setup::run(args),
+    }
+}
+
+/// `tollgate check | head` must end quietly when `head` has read enough, as
+/// other command-line tools do, not panic in `println!`: a closed pipe ends the
+/// process again (Rust's runtime ignores SIGPIPE). Not for the language server,
+/// which reports a lost client itself.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default action of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

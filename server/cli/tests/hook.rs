@@ -315,6 +315,20 @@ fn post_tool_use_reports_a_commands_new_findings_once_per_session() {
 }
 
 #[test]
+fn a_failed_command_reports_its_writes_too() {
+    let (_t, root) = factory();
+    write(&root, "artifacts/prd/c.md", "x\n");
+    let out = hook("claude-code", event("claude-code", "PostToolUseFailure-Bash", &root));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let reason = v["reason"].as_str().unwrap();
+    assert_eq!(v, json!({"decision": "block", "reason": reason}));
+    assert!(
+        reason.contains("\n- unauthorized-write: `artifacts/prd/c.md`: stage `code` created `artifacts/prd/c.md`"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn stop_blocks_once_while_an_output_is_missing_and_never_loops() {
     let (_t, root) = factory();
     let out = hook("claude-code", event("claude-code", "Stop-first", &root));

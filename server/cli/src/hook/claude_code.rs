@@ -1,7 +1,8 @@
 //! Claude Code's hook contract (verified against the real CLI 2.1.197; see
 //! tests/e2e/claude-code/): `PreToolUse` on `Write`, `Edit`, `MultiEdit`,
 //! `NotebookEdit` (`tool_input.file_path` / `notebook_path`, absolute);
-//! `PostToolUse` after other tools; `Stop` / `SubagentStop` with `stop_hook_active`.
+//! `PostToolUse` and `PostToolUseFailure` after other tools; `Stop` /
+//! `SubagentStop` with `stop_hook_active`.
 //! A refusal is exit 0 with `permissionDecision: "deny"` (the model receives
 //! exactly the reason); the others are `{"decision": "block", "reason"}`.
 
@@ -55,17 +56,19 @@ impl Format for ClaudeCode {
 /// Which part of the contract an event is (Codex names its events as Claude Code does).
 pub fn phase(event: &Value) -> Phase {
     match text(event, "hook_event_name") {
-        Some("PostToolUse") => Phase::AfterTool,
+        Some("PostToolUse" | "PostToolUseFailure") => Phase::AfterTool,
         Some("Stop" | "SubagentStop") => Phase::Stop,
         _ => Phase::BeforeWrite,
     }
 }
 
 /// The events after a tool and at a stop, alike in Claude Code and Codex: a tool
-/// of `own_tools` was judged before it ran; any other may have written.
+/// of `own_tools` was judged before it ran; any other may have written, also
+/// when it failed (Claude Code's `PostToolUseFailure`: a command that wrote
+/// outside the box and then failed, or was stopped halfway by the sandbox).
 pub fn after_or_stop(name: &str, tool: Option<&str>, event: &Value, own_tools: &[&str]) -> Result<Request, String> {
     match name {
-        "PostToolUse" => {
+        "PostToolUse" | "PostToolUseFailure" => {
             let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
             if own_tools.contains(&tool) {
                 return Ok(Request::Nothing);

@@ -13,7 +13,7 @@ use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, Wr
 
 pub struct Codex;
 
-const PATCH_TOOLS: &[&str] = &["apply_patch", "Edit", "Write"];
+pub const PATCH_TOOLS: &[&str] = &["apply_patch", "Edit", "Write"];
 
 impl Format for Codex {
     fn phase(event: &Value) -> Phase {

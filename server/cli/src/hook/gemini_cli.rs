@@ -12,7 +12,7 @@ use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, Wr
 
 pub struct GeminiCli;
 
-const FILE_TOOLS: &[&str] = &["write_file", "replace"];
+pub const FILE_TOOLS: &[&str] = &["write_file", "replace"];
 
 impl Format for GeminiCli {
     fn phase(event: &Value) -> Phase {

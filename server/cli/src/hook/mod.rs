@@ -8,9 +8,9 @@
 //! because every agent lets a write through when its hook crashes or times out;
 //! an error after a command or at a stop lets the agent go on, said on stderr.
 
-mod claude_code;
-mod codex;
-mod gemini_cli;
+pub mod claude_code;
+pub mod codex;
+pub mod gemini_cli;
 mod judge;
 mod memory;
 mod patch;

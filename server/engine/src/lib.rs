@@ -15,6 +15,7 @@ pub mod permissions;
 pub mod policy;
 pub mod recovery;
 pub mod root;
+pub mod sandbox;
 pub mod status;
 pub mod suggest;
 pub mod workspace;

@@ -48,9 +48,9 @@ def git(proj, *args):
                     *args], cwd=proj, check=True, capture_output=True)
 
 
-def project(d, status="running", client=True):
+def project(d, status="running", client=True, sandbox=False):
     """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
-    committed; then `tollgate setup claude-code` as a user runs it."""
+    committed; then `tollgate setup claude-code [--sandbox]` as a user runs it."""
     proj = os.path.join(d, "proj")
     shutil.copytree(FIXTURE, proj)
     write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
@@ -61,7 +61,8 @@ def project(d, status="running", client=True):
     git(proj, "init", "-q")
     git(proj, "add", "-A")
     git(proj, "commit", "-qm", "base")
-    out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj], capture_output=True, text=True)
+    out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj] + (["--sandbox"] if sandbox else []),
+                         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     # The settings are the person's, committed like the rest of the project (uncommitted, they
     # would be a change of the running stage like any other file).
@@ -70,11 +71,11 @@ def project(d, status="running", client=True):
     return proj
 
 
-def run_case(name, turns, status="running", client=True):
+def run_case(name, turns, status="running", client=True, sandbox=False):
     d = os.path.join(RUNS, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    proj = project(d, status, client)
+    proj = project(d, status, client, sandbox)
     home = os.path.join(d, "home")
     os.makedirs(home)
     script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
@@ -229,6 +230,31 @@ def main():
     check("idle: no refusal, no report, no extra turn",
           tool_result(c, 1).get("is_error") in (None, False) and not any("tollgate" in t for t in texts(c, 2))
           and len(c["main"]) == 3 and not c["result"].get("permission_denials"), f"turns={len(c['main'])}")
+
+    # 8. A command that fails after writing outside the box: reported through PostToolUseFailure.
+    c = run_case("bash-fails", [[{"type": "tool_use", "name": "Bash", "input": {
+        "command": "echo x > artifacts/prd/c.md; false", "description": "write c.md, then fail"}}]])
+    told = "\n".join(texts(c, 1))
+    check("bash-fails: the command failed and the model is told of its write all the same",
+          tool_result(c, 1).get("is_error") is True and "PostToolUseFailure:Bash hook blocking error" in told
+          and "- unauthorized-write: `artifacts/prd/c.md`: stage `code` created `artifacts/prd/c.md`" in told, told[:600])
+
+    # 9. `setup --sandbox`: Claude Code's own sandbox (bubblewrap) holds stage `code`'s box for commands.
+    c = run_case("sandbox", [[{"type": "tool_use", "name": "Bash", "input": {
+        "command": "echo y > artifacts/backend/y.ts; echo x > artifacts/prd/b.md; echo s > .factory/scope.yaml; "
+                   "echo n > newtop.md", "description": "write four files"}}]], sandbox=True)
+    proj = c["proj"]
+    out = text_of(tool_result(c, 1))
+    told = "\n".join(texts(c, 1))
+    check("sandbox: a write inside the box goes through", read(os.path.join(proj, "artifacts/backend/y.ts")) == "y\n")
+    check("sandbox: the sandbox refuses the write outside the box; the file never exists",
+          not os.path.exists(os.path.join(proj, "artifacts/prd/b.md"))
+          and "artifacts/prd/b.md: Read-only file system" in out, out[:400])
+    check("sandbox: the scope file stays closed inside the writable .factory/",
+          not os.path.exists(os.path.join(proj, ".factory/scope.yaml")) and ".factory/scope.yaml:" in out, out[:400])
+    check("sandbox: a new top-level file is not closed (only what existed is), and the hook reports it",
+          os.path.exists(os.path.join(proj, "newtop.md"))
+          and "- unauthorized-write: `newtop.md`: stage `code` created `newtop.md`" in told, told[:600])
 
     print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
     sys.exit(1 if failures else 0)

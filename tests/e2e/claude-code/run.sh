@@ -28,6 +28,11 @@ if ! "$claude" --version >/dev/null 2>&1; then
   "$claude" --version >/dev/null 2>&1 ||
     claude="$(ls "$prefix"/node_modules/@anthropic-ai/claude-code-linux-*/claude 2>/dev/null | head -n1)"
 fi
+# Claude Code's sandbox on Linux runs commands in bubblewrap, with socat for its proxy.
+if ! command -v bwrap >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bubblewrap socat >/dev/null
+fi
 bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
 if [ ! -x "$bin" ]; then
   echo "building $bin (cargo build --release)" >&2

@@ -2,10 +2,22 @@
 //! the user trusts them in `/hooks`). `PreToolUse` on `apply_patch`,
 //! `PostToolUse` after shell commands, `Stop` and `SubagentStop`. Timeout in seconds.
 
+use super::sandbox::{self, Writer};
 use super::{num, obj, AgentSettings, Entry};
+use crate::hook::codex::PATCH_TOOLS;
 use tollgate_engine::recovery::json::Json;
 
-pub const SETTINGS: AgentSettings = AgentSettings { file: ".codex/hooks.json", name: "codex", entries };
+pub const SETTINGS: AgentSettings = AgentSettings {
+    file: ".codex/hooks.json",
+    name: "codex",
+    entries,
+    sandbox: Some(Writer {
+        file: ".codex/config.toml",
+        merge: sandbox::codex,
+        limits: "Codex holds the profile for shell commands and patches alike; its own deny text, not tollgate's, \
+                 reaches the model when the sandbox refuses",
+    }),
+};
 
 fn entries(command: &str) -> Vec<Entry> {
     let handler = || {
@@ -17,8 +29,8 @@ fn entries(command: &str) -> Vec<Entry> {
         ])
     };
     vec![
-        Entry { event: "PreToolUse", matcher: Some("^apply_patch$"), handler: handler() },
-        Entry { event: "PostToolUse", matcher: Some("^Bash$"), handler: handler() },
+        Entry { event: "PreToolUse", matcher: Some(format!("^({})$", PATCH_TOOLS.join("|"))), handler: handler() },
+        Entry { event: "PostToolUse", matcher: Some("^Bash$".into()), handler: handler() },
         Entry { event: "Stop", matcher: None, handler: handler() },
         Entry { event: "SubagentStop", matcher: None, handler: handler() },
     ]

@@ -3,9 +3,13 @@
 //! timeout is in milliseconds.
 
 use super::{num, obj, AgentSettings, Entry};
+use crate::hook::gemini_cli::FILE_TOOLS;
 use tollgate_engine::recovery::json::Json;
 
-pub const SETTINGS: AgentSettings = AgentSettings { file: ".gemini/settings.json", name: "gemini-cli", entries };
+/// No sandbox lists: Gemini CLI's sandboxes (a container, a macOS profile) have
+/// no per-path write list a project file can set.
+pub const SETTINGS: AgentSettings =
+    AgentSettings { file: ".gemini/settings.json", name: "gemini-cli", entries, sandbox: None };
 
 fn entries(command: &str) -> Vec<Entry> {
     let handler = || {
@@ -17,8 +21,8 @@ fn entries(command: &str) -> Vec<Entry> {
         ])
     };
     vec![
-        Entry { event: "BeforeTool", matcher: Some("write_file|replace"), handler: handler() },
-        Entry { event: "AfterTool", matcher: Some("run_shell_command"), handler: handler() },
+        Entry { event: "BeforeTool", matcher: Some(FILE_TOOLS.join("|")), handler: handler() },
+        Entry { event: "AfterTool", matcher: Some("run_shell_command".into()), handler: handler() },
         Entry { event: "AfterAgent", matcher: None, handler: handler() },
     ]
 }

@@ -12,6 +12,7 @@
 mod claude_code;
 mod codex;
 mod gemini_cli;
+mod sandbox;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,15 +31,20 @@ pub struct Args {
     /// Print the settings file as it would be; change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Take tollgate's hook entries out again.
+    /// Take tollgate's hook entries (and sandbox lists) out again.
     #[arg(long)]
     remove: bool,
+    /// Also write the running stage's box into the agent's OS sandbox for shell
+    /// commands (Claude Code: `sandbox.filesystem.denyWrite`; Codex: a permission
+    /// profile). It holds that stage's box: run it again when the stage changes.
+    #[arg(long)]
+    sandbox: bool,
 }
 
 /// One hook entry: the event, its matcher (None: every occurrence) and the handler.
 pub struct Entry {
     pub event: &'static str,
-    pub matcher: Option<&'static str>,
+    pub matcher: Option<String>,
     pub handler: Json,
 }
 
@@ -49,6 +55,8 @@ pub struct AgentSettings {
     /// The name after `tollgate hook`.
     pub name: &'static str,
     pub entries: fn(command: &str) -> Vec<Entry>,
+    /// Where and how the agent's OS sandbox holds a box, when it can.
+    pub sandbox: Option<sandbox::Writer>,
 }
 
 fn settings_of(agent: Agent) -> AgentSettings {
@@ -59,46 +67,144 @@ fn settings_of(agent: Agent) -> AgentSettings {
     }
 }
 
+/// One settings file: as it is, and as it will be.
+struct File {
+    path: PathBuf,
+    /// What tollgate keeps in it ("hook entries", …).
+    what: String,
+    old: Option<Vec<u8>>,
+    text: String,
+    touched: bool,
+}
+
+impl File {
+    fn read(path: PathBuf, what: &str) -> Result<File, String> {
+        let old = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let text = match &old {
+            Some(b) => std::str::from_utf8(b)
+                .map_err(|_| format!("{}: the file is not UTF-8 text; nothing changed", path.display()))?
+                .to_string(),
+            None => String::new(),
+        };
+        Ok(File { path, what: what.to_string(), old, text, touched: false })
+    }
+
+    /// Applies one change to the text; Err names the file.
+    fn apply(&mut self, change: impl FnOnce(&str) -> Result<Option<String>, String>) -> Result<(), String> {
+        if let Some(t) = change(&self.text).map_err(|e| format!("{}: {e}; nothing changed", self.path.display()))? {
+            self.text = t;
+            self.touched = true;
+        }
+        Ok(())
+    }
+
+    fn changed(&self) -> bool {
+        self.touched && self.old.as_deref() != Some(self.text.as_bytes())
+    }
+}
+
 pub fn run(args: Args) -> ExitCode {
     let agent = settings_of(args.agent);
     let root = match crate::find_root(args.root) {
         Ok(r) => r,
         Err(e) => return crate::fail(2, &e),
     };
+    if args.sandbox && agent.sandbox.is_none() {
+        return crate::fail(
+            2,
+            &format!(
+                "{} has no per-path write list for shell commands that tollgate can write; nothing changed",
+                agent.name
+            ),
+        );
+    }
     let project = project_dir(&root.dir);
-    let path = project.join(agent.file);
     let exe = match std::env::current_exe().and_then(std::fs::canonicalize) {
         Ok(p) => p,
         Err(e) => return crate::fail(1, &format!("cannot tell where this tollgate binary is: {e}")),
     };
     let command = format!("{} hook {}", tollgate_engine::status::shell_quote(&exe.display().to_string()), agent.name);
-    let old = match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return crate::fail(1, &format!("{}: {e}", path.display())),
+    // The box first: a rule file that cannot be read changes nothing.
+    let shell_box = match args.sandbox && !args.remove {
+        true => match tollgate_engine::sandbox::shell_box(root.clone()) {
+            Ok(b) => Some(b),
+            Err(e) => return crate::fail(1, &format!("{e}; nothing changed")),
+        },
+        false => None,
     };
-    let new = match merged(old.as_deref(), &agent, &command, args.remove) {
-        Ok(n) => n,
-        Err(e) => return crate::fail(1, &format!("{}: {e}; nothing changed", path.display())),
+    let mut files = match File::read(project.join(agent.file), "hook entries") {
+        Ok(f) => vec![f],
+        Err(e) => return crate::fail(1, &e),
     };
-    let what =
-        if args.remove { "removed tollgate's hook entries from" } else { "installed tollgate's hook entries in" };
-    match new {
-        None => println!(
-            "tollgate: {} already {}; nothing changed",
-            path.display(),
-            if args.remove { "has no tollgate hook entries" } else { "has tollgate's hook entries" }
-        ),
-        Some(text) if args.dry_run => {
-            println!("tollgate: would write {} (dry run, nothing changed):", path.display());
-            print!("{text}");
-        }
-        Some(text) => {
-            if let Err(e) = write_atomically(&path, text.as_bytes()) {
-                return crate::fail(1, &format!("{}: {e}; nothing changed", path.display()));
+    if let Err(e) = files[0].apply(|t| merged(t, &agent, &command, args.remove)) {
+        return crate::fail(1, &e);
+    }
+    let mut notes = Vec::new();
+    if let Some(w) = agent.sandbox.as_ref().filter(|_| args.sandbox || args.remove) {
+        let path = project.join(w.file);
+        let at = match files.iter().position(|f| f.path == path) {
+            Some(i) => {
+                if args.sandbox {
+                    files[i].what = "hook entries and sandbox lists".into();
+                }
+                i
             }
-            println!("tollgate: {what} {}", path.display());
+            None => match File::read(path, "sandbox profile") {
+                Ok(f) => {
+                    files.push(f);
+                    files.len() - 1
+                }
+                Err(e) => return crate::fail(1, &e),
+            },
+        };
+        let ctx = sandbox::Context {
+            root: &root.dir,
+            project: &project,
+            shell_box: shell_box.as_ref().and_then(|b| b.as_ref()),
+        };
+        let mut said = Vec::new();
+        if let Err(e) = files[at].apply(|t| (w.merge)(t, &ctx, &mut said)) {
+            return crate::fail(1, &e);
         }
+        notes.extend(said);
+        if args.sandbox {
+            notes.extend(sandbox::summary(&agent, shell_box.as_ref().and_then(|b| b.as_ref())));
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        match () {
+            // A sandbox file that never was: nothing to say.
+            _ if i > 0 && !f.changed() && f.old.is_none() => {}
+            _ if !f.changed() => println!(
+                "tollgate: {} already {}; nothing changed",
+                f.path.display(),
+                if args.remove { format!("has no tollgate {}", f.what) } else { format!("has tollgate's {}", f.what) }
+            ),
+            _ if args.dry_run => {
+                println!("tollgate: would write {} (dry run, nothing changed):", f.path.display());
+                print!("{}", f.text);
+            }
+            _ => {}
+        }
+    }
+    if !args.dry_run {
+        // Every file was merged before any is written: a refusal changes nothing.
+        for f in files.iter().filter(|f| f.changed()) {
+            if let Err(e) = write_atomically(&f.path, f.text.as_bytes()) {
+                return crate::fail(1, &format!("{}: {e}", f.path.display()));
+            }
+            match args.remove {
+                true => println!("tollgate: removed tollgate's {} from {}", f.what, f.path.display()),
+                false => println!("tollgate: installed tollgate's {} in {}", f.what, f.path.display()),
+            }
+        }
+    }
+    for n in notes {
+        println!("tollgate: {n}");
     }
     ExitCode::SUCCESS
 }
@@ -130,16 +236,7 @@ fn is_ours(handler: &Json, agent: &str) -> bool {
 }
 
 /// The settings text after the change; None when it would not change.
-pub fn merged(
-    old: Option<&[u8]>,
-    agent: &AgentSettings,
-    command: &str,
-    remove: bool,
-) -> Result<Option<String>, String> {
-    let text = match old {
-        Some(b) => std::str::from_utf8(b).map_err(|_| "the file is not UTF-8 text".to_string())?,
-        None => "",
-    };
+pub fn merged(text: &str, agent: &AgentSettings, command: &str, remove: bool) -> Result<Option<String>, String> {
     let mut doc = if text.trim().is_empty() {
         Json::Obj(Vec::new())
     } else {
@@ -172,7 +269,7 @@ pub fn merged(
         for e in (agent.entries)(command) {
             let mut group = Vec::new();
             if let Some(m) = e.matcher {
-                group.push(("matcher".to_string(), Json::str(m)));
+                group.push(("matcher".to_string(), Json::Str(m)));
             }
             group.push(("hooks".to_string(), Json::Arr(vec![e.handler])));
             match hooks.iter_mut().find(|(k, _)| k == e.event) {

@@ -419,6 +419,17 @@ fn codex_apply_patch_is_judged_file_by_file() {
     ));
     let moved = hook("codex", patch("*** Begin Patch\n*** Update File: artifacts/backend/src/app.ts\n*** Move to: artifacts/prd/app.ts\n@@\n-export {}\n+export {ok}\n*** End Patch\n"));
     assert!(denied(&moved).starts_with("unauthorized-write: stage `code` may not create `artifacts/prd/app.ts`"));
+    // A move's text is read only when the destination is a rule file: a binary file moved
+    // inside the box is not read at all; a file moved onto the matrix is judged by what it holds.
+    write(&root, "artifacts/backend/blob.bin", [0xffu8, 0xfe, 0, 1]);
+    quiet(&hook(
+        "codex",
+        patch("*** Begin Patch\n*** Update File: artifacts/backend/blob.bin\n*** Move to: artifacts/backend/blob2.bin\n*** End Patch\n"),
+    ));
+    let matrix = std::fs::read_to_string(root.join("policies/capability.matrix.md")).unwrap();
+    write(&root, "artifacts/backend/m.md", &matrix);
+    let onto = hook("codex", patch("*** Begin Patch\n*** Update File: artifacts/backend/m.md\n*** Move to: policies/capability.matrix.md\n@@\n-| **code** | `artifacts/ui/`, `artifacts/tech/`, `artifacts/backend/prisma/` | `artifacts/backend/`, `artifacts/client/` | 根据 UI 和技术设计生成后端和客户端代码；不得修改上游产物 |\n+| **code** | `artifacts/ui/` | `artifacts/` | x |\n*** End Patch\n"));
+    assert!(denied(&onto).starts_with("permissions-widened: "), "{}", onto.stdout);
     let deleted = hook("codex", patch("*** Begin Patch\n*** Delete File: artifacts/prd/prd.md\n*** End Patch\n"));
     assert!(denied(&deleted).starts_with("unauthorized-write: stage `code` may not delete `artifacts/prd/prd.md`"));
     let widen = hook(

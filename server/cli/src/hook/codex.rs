@@ -52,14 +52,12 @@ impl Format for Codex {
                         FileOp::Update { path, move_to: Some(to), hunks } => {
                             // The source goes, the destination gets the updated text.
                             let src = resolve(&path, &cwd);
-                            let now = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-                            let text = patch::apply(&now, &hunks)?;
                             let gone = AfterSpec::Unknown("moved away".into());
-                            writes.push(WriteReq { path: src, delete: true, after: gone });
+                            writes.push(WriteReq { path: src.clone(), delete: true, after: gone });
                             writes.push(WriteReq {
                                 path: resolve(&to, &cwd),
                                 delete: false,
-                                after: AfterSpec::Text(text),
+                                after: AfterSpec::Moved { from: src, hunks },
                             });
                         }
                     }

@@ -54,11 +54,26 @@ fn judge_write(w: &WriteReq, cwd: Option<&Path>) -> Result<Decision, String> {
                 guard::apply_replacements(now, &edits)
             }
             AfterSpec::Patch(hunks) => patch::apply(now.unwrap_or_default(), hunks),
+            AfterSpec::Moved { from, hunks } => patch::apply(&moved_source(from)?, hunks),
             AfterSpec::Unknown(why) => Err(why.clone()),
         }
     };
     let cache = memory::private_dir();
     guard::decide(&ProposedWrite { path: &w.path, delete: w.delete, after: &after, cwd, cache: cache.as_deref() })
+}
+
+/// The text a `*** Move to:` takes along, read with the bound of a modelled
+/// file (a larger rule file could not be judged after the move either).
+fn moved_source(from: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let limit = tollgate_engine::analysis::MAX_MODELLED_BYTES;
+    let file = std::fs::File::open(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let mut buf = Vec::new();
+    file.take(limit + 1).read_to_end(&mut buf).map_err(|e| format!("{}: {e}", from.display()))?;
+    if buf.len() as u64 > limit {
+        return Err(format!("{} is over {limit} bytes", from.display()));
+    }
+    String::from_utf8(buf).map_err(|_| format!("{} is not UTF-8 text", from.display()))
 }
 
 /// "<code>: <stage, rule, return point> Next valid step: …" (SPEC 8).

@@ -71,6 +71,12 @@ pub enum AfterSpec {
     Replace(Vec<(String, String, bool)>),
     /// The hunks of a patch's `*** Update File:`.
     Patch(Vec<patch::Hunk>),
+    /// A patch's `*** Move to:` destination: the source's text with the hunks
+    /// applied (read only when asked, and bounded: most moves are not rule files).
+    Moved {
+        from: PathBuf,
+        hunks: Vec<patch::Hunk>,
+    },
     /// The tool's effect on the text is not known (why).
     Unknown(String),
 }

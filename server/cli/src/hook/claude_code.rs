@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, WriteReq};
+use super::{cwd_of, resolve, text, AfterSpec, Answer, Events, Format, Phase, Request, WriteReq};
 
 pub struct ClaudeCode;
 
@@ -16,7 +16,7 @@ pub const FILE_TOOLS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit"];
 
 impl Format for ClaudeCode {
     fn phase(event: &Value) -> Phase {
-        phase(event)
+        EVENTS.phase(event)
     }
 
     fn parse(event: &Value) -> Result<Request, String> {
@@ -44,7 +44,7 @@ impl Format for ClaudeCode {
                 let write = WriteReq { path: resolve(path, &cwd), delete: false, after };
                 Ok(Request::Write { writes: vec![write], cwd: Some(cwd) })
             }
-            _ => after_or_stop(name, tool, event, FILE_TOOLS),
+            _ => EVENTS.after_or_stop(name, tool, event, FILE_TOOLS),
         }
     }
 
@@ -53,35 +53,9 @@ impl Format for ClaudeCode {
     }
 }
 
-/// Which part of the contract an event is (Codex names its events as Claude Code does).
-pub fn phase(event: &Value) -> Phase {
-    match text(event, "hook_event_name") {
-        Some("PostToolUse" | "PostToolUseFailure") => Phase::AfterTool,
-        Some("Stop" | "SubagentStop") => Phase::Stop,
-        _ => Phase::BeforeWrite,
-    }
-}
-
-/// The events after a tool and at a stop, alike in Claude Code and Codex: a tool
-/// of `own_tools` was judged before it ran; any other may have written, also
-/// when it failed (Claude Code's `PostToolUseFailure`: a command that wrote
-/// outside the box and then failed, or was stopped halfway by the sandbox).
-pub fn after_or_stop(name: &str, tool: Option<&str>, event: &Value, own_tools: &[&str]) -> Result<Request, String> {
-    match name {
-        "PostToolUse" | "PostToolUseFailure" => {
-            let tool = tool.ok_or("a PostToolUse event without `tool_name`")?;
-            if own_tools.contains(&tool) {
-                return Ok(Request::Nothing);
-            }
-            Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
-        }
-        "Stop" | "SubagentStop" => Ok(Request::Stop {
-            active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
-            cwd: cwd_of(event)?,
-        }),
-        _ => Ok(Request::Nothing),
-    }
-}
+/// After a tool (also a failed one: a command that wrote outside the box and
+/// then failed, or was stopped halfway by the sandbox) and at a stop.
+pub const EVENTS: Events = Events { after: &["PostToolUse", "PostToolUseFailure"], stop: &["Stop", "SubagentStop"] };
 
 /// A refusal as `permissionDecision: "deny"`, a report or a block as `{"decision": "block"}`.
 pub fn render(answer: &Answer) -> Option<Value> {
@@ -100,8 +74,4 @@ fn replacement(v: &Value) -> Result<(String, String, bool), String> {
     let old = text(v, "old_string").ok_or("an edit without `old_string`")?;
     let new = text(v, "new_string").ok_or("an edit without `new_string`")?;
     Ok((old.to_string(), new.to_string(), v.get("replace_all").and_then(Value::as_bool).unwrap_or(false)))
-}
-
-pub fn session(event: &Value) -> String {
-    text(event, "session_id").unwrap_or_default().to_string()
 }

@@ -9,15 +9,18 @@ use serde_json::Value;
 
 use super::claude_code;
 use super::patch::{self, FileOp};
-use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, WriteReq};
+use super::{cwd_of, resolve, text, AfterSpec, Answer, Events, Format, Phase, Request, WriteReq};
 
 pub struct Codex;
 
 pub const PATCH_TOOLS: &[&str] = &["apply_patch", "Edit", "Write"];
 
+/// Named as Claude Code names them (Codex has no event for a failed tool).
+const EVENTS: Events = Events { after: &["PostToolUse"], stop: &["Stop", "SubagentStop"] };
+
 impl Format for Codex {
     fn phase(event: &Value) -> Phase {
-        claude_code::phase(event)
+        EVENTS.phase(event)
     }
 
     fn parse(event: &Value) -> Result<Request, String> {
@@ -64,7 +67,7 @@ impl Format for Codex {
                 }
                 Ok(Request::Write { writes, cwd: Some(cwd) })
             }
-            _ => claude_code::after_or_stop(name, tool, event, PATCH_TOOLS),
+            _ => EVENTS.after_or_stop(name, tool, event, PATCH_TOOLS),
         }
     }
 

@@ -7,20 +7,17 @@
 
 use serde_json::{json, Value};
 
-use super::claude_code::session;
-use super::{cwd_of, resolve, text, AfterSpec, Answer, Format, Phase, Request, WriteReq};
+use super::{cwd_of, resolve, text, AfterSpec, Answer, Events, Format, Phase, Request, WriteReq};
 
 pub struct GeminiCli;
 
 pub const FILE_TOOLS: &[&str] = &["write_file", "replace"];
 
+const EVENTS: Events = Events { after: &["AfterTool"], stop: &["AfterAgent"] };
+
 impl Format for GeminiCli {
     fn phase(event: &Value) -> Phase {
-        match text(event, "hook_event_name") {
-            Some("AfterTool") => Phase::AfterTool,
-            Some("AfterAgent") => Phase::Stop,
-            _ => Phase::BeforeWrite,
-        }
+        EVENTS.phase(event)
     }
 
     fn parse(event: &Value) -> Result<Request, String> {
@@ -48,18 +45,7 @@ impl Format for GeminiCli {
                 let write = WriteReq { path: resolve(path, &cwd), delete: false, after };
                 Ok(Request::Write { writes: vec![write], cwd: Some(cwd) })
             }
-            "AfterTool" => {
-                let tool = tool.ok_or("an AfterTool event without `tool_name`")?;
-                if FILE_TOOLS.contains(&tool) {
-                    return Ok(Request::Nothing);
-                }
-                Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? })
-            }
-            "AfterAgent" => Ok(Request::Stop {
-                active: event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false),
-                cwd: cwd_of(event)?,
-            }),
-            _ => Ok(Request::Nothing),
+            _ => EVENTS.after_or_stop(name, tool, event, FILE_TOOLS),
         }
     }
 

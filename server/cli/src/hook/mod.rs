@@ -104,6 +104,50 @@ pub enum Phase {
     Stop,
 }
 
+/// An agent's names for the events after a tool and at a stop.
+pub struct Events {
+    pub after: &'static [&'static str],
+    pub stop: &'static [&'static str],
+}
+
+impl Events {
+    /// Which part of the contract an event is (a broken event is a write's).
+    pub fn phase(&self, event: &Value) -> Phase {
+        match text(event, "hook_event_name") {
+            Some(n) if self.after.contains(&n) => Phase::AfterTool,
+            Some(n) if self.stop.contains(&n) => Phase::Stop,
+            _ => Phase::BeforeWrite,
+        }
+    }
+
+    /// After a tool of `own_tools` nothing (it was judged before it ran); after
+    /// any other, what it may have written; at a stop, the exit check.
+    pub fn after_or_stop(
+        &self,
+        name: &str,
+        tool: Option<&str>,
+        event: &Value,
+        own_tools: &[&str],
+    ) -> Result<Request, String> {
+        if self.after.contains(&name) {
+            let tool = tool.ok_or(format!("a {name} event without `tool_name`"))?;
+            if own_tools.contains(&tool) {
+                return Ok(Request::Nothing);
+            }
+            return Ok(Request::AfterTool { session: session(event), cwd: cwd_of(event)? });
+        }
+        if self.stop.contains(&name) {
+            let active = event.get("stop_hook_active").and_then(Value::as_bool).unwrap_or(false);
+            return Ok(Request::Stop { active, cwd: cwd_of(event)? });
+        }
+        Ok(Request::Nothing)
+    }
+}
+
+fn session(event: &Value) -> String {
+    text(event, "session_id").unwrap_or_default().to_string()
+}
+
 /// An agent's side of the contract.
 pub trait Format {
     /// The phase an event's name belongs to (a broken event is a write's).

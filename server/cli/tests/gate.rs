@@ -429,6 +429,57 @@ fn dry_run_changes_nothing() {
 }
 
 #[test]
+fn on_failure_rollback_archives_and_returns_to_the_checkpoint_in_either_spelling() {
+    for (name, state) in both() {
+        let p = Project::new(&state, false);
+        let pipeline = p.read("pipeline.yaml");
+        let with = pipeline.replacen(
+            "\n  - id: validation\n",
+            "\n    on_failure:\n      action: rollback\n\n  - id: validation\n",
+            1,
+        );
+        assert_ne!(with, pipeline);
+        write(&p.root, "pipeline.yaml", &with);
+        let before = p.snapshot();
+        let (code, out, err) = p.run(&["gate"]);
+        assert_eq!(code, 1, "{name}: {out}{err}");
+        assert!(
+            out.starts_with("gate: stage `code` is blocked (attempt 1 of 2); what to fix:\n")
+                && out.contains("\npolicy: Gate of stage `code`: fail, roll back to `tech` (on_failure: rollback; attempt 1 of 2)\n")
+                && out.ends_with("\ndone\nnext:\n  1. Re-execute from stage tech: attempt 2 of 2 is open\n  2. The outputs of stage tech are kept in artifacts/_failed/tech/attempt-1/ for comparison\n  3. The outputs of stage code are kept in artifacts/_failed/code/attempt-1/ for comparison\n"),
+            "{name}: {out}"
+        );
+        let after = p.snapshot();
+        // tech's and code's outputs are moved, byte for byte; nothing earlier is touched.
+        assert_eq!(
+            files_under(&after, "artifacts/_failed/tech/attempt-1/"),
+            files_under(&before, "artifacts/")
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("tech/") || k.starts_with("backend/prisma/"))
+                .collect()
+        );
+        assert_eq!(
+            files_under(&after, "artifacts/_failed/code/attempt-1/"),
+            files_under(&before, "artifacts/").into_iter().filter(|(k, _)| k.starts_with("backend/src/")).collect()
+        );
+        assert!(!p.exists("artifacts/tech/tech.md") && !p.exists("artifacts/backend/src/server.ts"));
+        for f in ["input/idea.md", "artifacts/prd/prd.md", "artifacts/ui/ui.schema.yaml"] {
+            assert_eq!(after.get(f), before.get(f), "{f}");
+        }
+        let st = p.read(".factory/state.json");
+        let k = |c: &str| if name == "snake_case" { snake(&format!("\"{c}\"")) } else { format!("\"{c}\"") };
+        assert!(st.contains(&format!("{}: \"tech\"", k("currentStage"))), "{st}");
+        assert!(st.contains(&format!("{}: \"ui\"", k("lastCheckpoint"))), "{st}");
+        assert!(st.contains("\"status\": \"running\""), "{st}");
+        let log = p.read("pipeline/error.log");
+        assert!(
+            log.contains("Stage: code\nAttempt: 1/2\nStatus: ROLLED BACK\n\nError Type: Missing Output\n"),
+            "{log}"
+        );
+    }
+}
+
+#[test]
 fn rollback_to_the_checkpoint_to_an_earlier_stage_refused_for_a_later_one() {
     for (name, state) in both() {
         let p = Project::new(&state, true);

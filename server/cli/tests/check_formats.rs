@@ -678,4 +678,29 @@ fn from_below_the_root_paths_climb_to_it() {
     for f in &files {
         assert!(below.join(f).is_file(), "{f} does not exist from {}", below.display());
     }
+
+    // text: the same paths after `-->`.
+    let (code, stdout, _) = check_in(&below, &[]);
+    assert_eq!(code, 1);
+    let arrows: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(|l| l.rsplitn(3, ':').nth(2).unwrap())
+        .collect();
+    assert_eq!(arrows, files, "{stdout}");
+
+    // sarif: every location resolves against %SRCROOT% to a file that exists.
+    let (code, stdout, _) = check_in(&below, &["--format", "sarif"]);
+    assert_eq!(code, 1);
+    let log: Value = serde_json::from_str(&stdout).unwrap();
+    let run = &log["runs"][0];
+    let srcroot = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), files.len());
+    for r in results {
+        let at = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(at["uriBaseId"], "%SRCROOT%", "{r}");
+        let path = Path::new(srcroot.strip_prefix("file://").unwrap()).join(at["uri"].as_str().unwrap());
+        assert!(path.is_file(), "{} does not exist", path.display());
+    }
 }

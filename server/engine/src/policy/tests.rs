@@ -363,10 +363,12 @@ fn rollback_to_the_checkpoint_and_to_an_earlier_stage() {
     assert!(fx.read(".factory/state.json").contains("\"completedStages\": [\n    \"bootstrap\"\n  ],"));
 }
 
+/// Planning reads through `Files` (no way to write), so a refusal cannot change
+/// anything here; the bytes on disk after a refusal are checked through the CLI
+/// (`server/cli/tests/gate.rs`). These are the refusals' texts.
 #[test]
-fn refusals_change_nothing() {
+fn refusals_say_why() {
     let fx = Fx::new(STATE);
-    let before = fx.snapshot();
     let e = fx.env(|env| plan_rollback(env, Some("preview"))).unwrap_err();
     assert!(e.0.contains("comes after the current stage `code`"), "{e}");
     let e = fx.env(|env| plan_gate(env, Some("tech"), &[])).unwrap_err();
@@ -375,7 +377,6 @@ fn refusals_change_nothing() {
     assert!(e.0.contains("no stage `deploy`"), "{e}");
     let e = fx.env(|env| plan_resume(env, &[])).unwrap_err();
     assert_eq!(e.0, "the run is `running`, not `paused`: there is nothing to resume");
-    assert_eq!(fx.snapshot(), before);
 }
 
 #[test]
@@ -383,10 +384,8 @@ fn resume_reopens_the_same_attempt_and_refuses_while_a_write_stays() {
     let fx = Fx::new(
         &STATE.replace("\"status\": \"running\",\n  \"currentStage\"", "\"status\": \"paused\",\n  \"currentStage\""),
     );
-    let before = fx.snapshot();
     let e = fx.env(|env| plan_resume(env, &[unauthorized("artifacts/prd/sneaky.md")])).unwrap_err();
     assert_eq!(e.0, "a person must clear this blocker first:\n  - unauthorized-write artifacts/prd/sneaky.md: artifacts/prd/sneaky.md is outside code's permissions");
-    assert_eq!(fx.snapshot(), before);
     let plan = fx.env(|env| plan_resume(env, &[])).unwrap();
     assert_eq!(plan.title, "Resume stage `code` in attempt 1 of 2 (no attempt spent)");
     fx.apply(&plan);

@@ -5,17 +5,14 @@
 //! attempt to `_failed/<stage>/attempt-N/`, open attempt N+1 on top of the
 //! artifacts), pause (move the attempt there, wait for a person) or roll back.
 
-use std::path::Path;
-
 use super::attempts::current_attempt;
 use super::exit::{self, ExitCheck, Missing};
 use super::rollback::{roll_back, Target};
 use crate::diagnostic::{Code, Finding};
-use crate::model::pipeline::Stage;
-use crate::recovery::archive::{check_dir_chain, check_stage_name, next_attempt, plan_tree, KEEP_OUT};
+use crate::recovery::archive::{archive_attempt, check_stage_name, earlier_outputs};
 use crate::recovery::error_log::Report;
 use crate::recovery::json::Json;
-use crate::recovery::paths::{canonical_root, check_inside, clean_rel, is_under, less_artifacts};
+use crate::recovery::paths::{canonical_root, clean_rel};
 use crate::recovery::plan::{refuse, ActionKind, Env, Fingerprint, Plan, Refusal, Step};
 use crate::recovery::project::{criteria, error_log_step, load_pipeline, outputs, stage, StateDoc};
 use crate::recovery::time::rfc3339;
@@ -135,7 +132,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
         if failed.contains(&stage_id) {
             state.set("failedStages", strings(&failed.into_iter().filter(|s| *s != stage_id).collect::<Vec<_>>()));
         }
-        close_entry(&mut state, latest, "completed", &now, None);
+        state.close_entry(latest, "completed", &now, None);
         state.set("status", Json::str("waiting_for_confirmation"));
         state.touch(&now);
         steps.push(state.edit_step());
@@ -182,7 +179,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
         Outcome::Retry
     };
     let error_message = error_message(&exit, &quarantined);
-    close_entry(&mut state, latest, "failed", &now, Some(&error_message));
+    state.close_entry(latest, "failed", &now, Some(&error_message));
 
     if outcome == Outcome::Rollback {
         let done = roll_back(env, &pipeline, &mut state, Target::Checkpoint, &now, &mut steps, &mut description)?;
@@ -231,13 +228,7 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
         archive_attempt(&canon, st, &stage_id, attempt, copy, &shared, &skip, &mut steps, &mut description)?;
 
     if outcome == Outcome::Retry {
-        let entry = Json::Obj(vec![
-            (state.key("stageId").into(), Json::str(&stage_id)),
-            ("status".into(), Json::str("running")),
-            (state.key("startTime").into(), Json::str(&now)),
-            ("attempts".into(), Json::Num((attempt + 1).into())),
-        ]);
-        state.push_history(entry);
+        state.open_entry(&stage_id, &now, attempt + 1);
         description.push(format!(
             "edit {}: attempt {attempt} closes failed, attempt {} opens running",
             state.path,
@@ -316,124 +307,6 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
 
 fn strings(items: &[String]) -> Json {
     Json::Arr(items.iter().map(|s| Json::str(s)).collect())
-}
-
-/// Closes history entry `i`: its status, `endTime` now, and the error when given.
-pub(super) fn close_entry(state: &mut StateDoc, i: usize, status: &str, now: &str, error: Option<&str>) {
-    let end = state.key("endTime");
-    if let Some(h) = state.history_entry_mut(i) {
-        h.set("status", Json::str(status));
-        h.set(end, Json::str(now));
-        if let Some(e) = error {
-            h.set("error", Json::str(e));
-        }
-    }
-}
-
-/// (path, owner) of every output of the completed stages among `earlier`: they stay in place.
-pub(super) fn earlier_outputs(earlier: &[Stage], completed: &[String]) -> Result<Vec<(String, String)>, Refusal> {
-    let mut shared = Vec::new();
-    for s in earlier {
-        if let Some(id) = s.id.as_ref().filter(|i| completed.contains(&i.value)) {
-            for o in outputs(s) {
-                shared.push((clean_rel(&o)?, id.value.clone()));
-            }
-        }
-    }
-    Ok(shared)
-}
-
-/// `artifacts/_failed/<stage>/attempt-<wanted>` when that is free, else the next free number.
-pub(super) fn attempt_folder(canon: &Path, stage: &str, wanted: u32) -> Result<String, Refusal> {
-    let base = format!("artifacts/_failed/{stage}");
-    check_dir_chain(canon, &base)?;
-    let free = |n: u32| std::fs::symlink_metadata(canon.join(format!("{base}/attempt-{n}"))).is_err();
-    let n = if wanted > 0 && free(wanted) { wanted } else { next_attempt(&canon.join(&base)) };
-    let folder = format!("{base}/attempt-{n}");
-    check_inside(canon, &folder)?;
-    Ok(folder)
-}
-
-/// Plans copying (or moving) the stage's existing outputs into its attempt
-/// folder; `skip`: paths that leave by another step (nothing under them is
-/// planned). Returns the folder (None when nothing exists) and the paths planned.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn archive_attempt(
-    canon: &Path,
-    st: &Stage,
-    stage_id: &str,
-    wanted: u32,
-    copy: bool,
-    shared: &[(String, String)],
-    skip: &[&str],
-    steps: &mut Vec<Step>,
-    description: &mut Vec<String>,
-) -> Result<(Option<String>, Vec<String>), Refusal> {
-    let mut outs = Vec::new();
-    for o in outputs(st) {
-        let rel = clean_rel(&o)?;
-        check_inside(canon, &rel)?;
-        if std::fs::symlink_metadata(canon.join(&rel)).is_ok() && !skip.iter().any(|s| is_under(&rel, s)) {
-            outs.push(rel);
-        }
-    }
-    outs.sort();
-    outs.dedup();
-    let mut planned: Vec<String> = Vec::new();
-    outs.retain(|rel| {
-        let keep = !planned.iter().any(|p| is_under(rel, p)) && !KEEP_OUT.iter().any(|k| is_under(rel, k));
-        if keep {
-            planned.push(rel.clone());
-        }
-        keep
-    });
-    if outs.is_empty() {
-        return Ok((None, outs));
-    }
-    let folder = attempt_folder(canon, stage_id, wanted)?;
-    steps.push(Step::CreateDir { path: folder.clone() });
-    description.push(format!("create {folder}/"));
-    for rel in &outs {
-        let dest = format!("{folder}/{}", less_artifacts(rel));
-        if copy {
-            plan_copy(canon, rel, &dest, steps, description)?;
-        } else {
-            plan_tree(canon, rel, &dest, shared, steps, description)?;
-        }
-    }
-    Ok((Some(folder), outs))
-}
-
-/// Copies `rel` to `dest` whole, leaving out the archives inside it.
-fn plan_copy(
-    canon: &Path,
-    rel: &str,
-    dest: &str,
-    steps: &mut Vec<Step>,
-    description: &mut Vec<String>,
-) -> Result<(), Refusal> {
-    if KEEP_OUT.iter().any(|k| is_under(rel, k)) {
-        return Ok(());
-    }
-    let abs = canon.join(rel);
-    let is_dir = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_dir());
-    if is_dir && KEEP_OUT.iter().any(|k| is_under(k, rel) && *k != rel) {
-        let mut names: Vec<String> = match std::fs::read_dir(&abs) {
-            Ok(entries) => entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect(),
-            Err(e) => return refuse(format!("cannot read {rel}/: {e}")),
-        };
-        names.sort();
-        for name in names {
-            plan_copy(canon, &format!("{rel}/{name}"), &format!("{dest}/{name}"), steps, description)?;
-        }
-        return Ok(());
-    }
-    steps.push(Step::Copy { from: rel.into(), to: dest.into() });
-    description.push(format!(
-        "copy {rel}{} to {dest} (the original stays for the next attempt)",
-        if is_dir { "/" } else { "" }
-    ));
-    Ok(())
 }
 
 /// Where each unauthorized write goes, as `recover quarantine` would place it.

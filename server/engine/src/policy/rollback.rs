@@ -4,9 +4,8 @@
 //! whole (a shared file is copied, as archive does).
 
 use super::attempts::current_attempt;
-use super::gate::{archive_attempt, close_entry, earlier_outputs};
 use crate::model::pipeline::Pipeline;
-use crate::recovery::archive::check_stage_name;
+use crate::recovery::archive::{archive_attempt, check_stage_name, earlier_outputs};
 use crate::recovery::error_log::Report;
 use crate::recovery::json::Json;
 use crate::recovery::paths::canonical_root;
@@ -144,7 +143,7 @@ pub(super) fn roll_back(
         if let Some(i) = state.latest_index(c) {
             let open = state.history().get(i).and_then(|h| h.get("status")).and_then(Json::as_str) == Some("running");
             if open {
-                close_entry(state, i, "failed", now, Some(&format!("rolled back to `{target}`")));
+                state.close_entry(i, "failed", now, Some(&format!("rolled back to `{target}`")));
             }
         }
     }
@@ -156,13 +155,7 @@ pub(super) fn roll_back(
         state.set("failedStages", Json::Arr(failed.iter().filter(|s| before(s)).map(|s| Json::str(s)).collect()));
     }
     state.set("lastCheckpoint", checkpoint.as_deref().map_or(Json::Null, Json::str));
-    let entry = Json::Obj(vec![
-        (state.key("stageId").into(), Json::str(&target)),
-        ("status".into(), Json::str("running")),
-        (state.key("startTime").into(), Json::str(now)),
-        ("attempts".into(), Json::Num(attempt.into())),
-    ]);
-    state.push_history(entry);
+    state.open_entry(&target, now, attempt);
     state.touch(now);
     steps.push(state.edit_step());
     description.push(format!(

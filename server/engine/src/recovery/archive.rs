@@ -9,6 +9,7 @@ use super::plan::{refuse, ActionKind, Env, Plan, Refusal, Step};
 use super::project::error_log_step;
 use super::project::{criteria, load_pipeline, outputs, stage, StateDoc};
 use super::time::rfc3339;
+use crate::model::pipeline::Stage;
 
 /// Never archived as part of an output: the archives themselves.
 pub(crate) const KEEP_OUT: &[&str] = &["artifacts/_failed", "artifacts/_untrusted"];
@@ -29,14 +30,7 @@ pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
     }
 
     // Outputs of earlier completed stages stay whole: copied, never moved.
-    let mut shared: Vec<(String, String)> = Vec::new();
-    for earlier in &pipeline.stages[..idx] {
-        if let Some(id) = earlier.id.as_ref().filter(|i| completed.contains(&i.value)) {
-            for o in outputs(earlier) {
-                shared.push((clean_rel(&o)?, id.value.clone()));
-            }
-        }
-    }
+    let shared = earlier_outputs(&pipeline.stages[..idx], &completed)?;
 
     let base = format!("artifacts/_failed/{stage_id}");
     check_dir_chain(&canon, &base)?;
@@ -63,7 +57,7 @@ pub fn plan_archive_attempt(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
             continue;
         }
         let dest = format!("{folder}/{}", less_artifacts(&rel));
-        plan_tree(&canon, &rel, &dest, &shared, &mut steps, &mut description)?;
+        plan_tree(&canon, &rel, &dest, &shared, false, &mut steps, &mut description)?;
         planned.push(rel);
     }
 
@@ -197,19 +191,22 @@ pub(crate) fn next_attempt(dir: &Path) -> u32 {
         .map_or(1, |k| k.saturating_add(1))
 }
 
-/// Moves `rel` to `dest` whole, unless it is (copy) or holds (recurse) a path to keep in place.
+/// Moves `rel` to `dest` whole, unless it is (copy) or holds (recurse) a path to
+/// keep in place; with `copy`, copies it whole (the original stays for the next
+/// attempt). The archives inside it are left out either way.
 pub(crate) fn plan_tree(
     canon: &Path,
     rel: &str,
     dest: &str,
     shared: &[(String, String)],
+    copy: bool,
     steps: &mut Vec<Step>,
     description: &mut Vec<String>,
 ) -> Result<(), Refusal> {
     if KEEP_OUT.iter().any(|k| is_under(rel, k)) {
         return Ok(());
     }
-    if let Some((_, owner)) = shared.iter().find(|(s, _)| is_under(rel, s)) {
+    if let Some((_, owner)) = shared.iter().find(|(s, _)| is_under(rel, s)).filter(|_| !copy) {
         steps.push(Step::Copy { from: rel.into(), to: dest.into() });
         description.push(format!("copy {rel} to {dest} (an output of completed stage `{owner}`: it stays in place)"));
         return Ok(());
@@ -217,18 +214,94 @@ pub(crate) fn plan_tree(
     let abs = canon.join(rel);
     let is_dir = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_dir());
     let holds = |s: &str| is_under(s, rel) && s.trim_end_matches('/') != rel;
-    if is_dir && (shared.iter().any(|(s, _)| holds(s)) || KEEP_OUT.iter().any(|k| holds(k))) {
+    if is_dir && ((!copy && shared.iter().any(|(s, _)| holds(s))) || KEEP_OUT.iter().any(|k| holds(k))) {
         let mut names: Vec<String> = match std::fs::read_dir(&abs) {
             Ok(entries) => entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect(),
             Err(e) => return refuse(format!("cannot read {rel}/: {e}")),
         };
         names.sort();
         for name in names {
-            plan_tree(canon, &format!("{rel}/{name}"), &format!("{dest}/{name}"), shared, steps, description)?;
+            plan_tree(canon, &format!("{rel}/{name}"), &format!("{dest}/{name}"), shared, copy, steps, description)?;
         }
         return Ok(());
     }
-    steps.push(Step::Move { from: rel.into(), to: dest.into() });
-    description.push(format!("move {rel}{} to {dest}", if is_dir { "/" } else { "" }));
+    let slash = if is_dir { "/" } else { "" };
+    if copy {
+        steps.push(Step::Copy { from: rel.into(), to: dest.into() });
+        description.push(format!("copy {rel}{slash} to {dest} (the original stays for the next attempt)"));
+    } else {
+        steps.push(Step::Move { from: rel.into(), to: dest.into() });
+        description.push(format!("move {rel}{slash} to {dest}"));
+    }
     Ok(())
+}
+
+/// (path, owner) of every output of the completed stages among `earlier`: they stay in place.
+pub(crate) fn earlier_outputs(earlier: &[Stage], completed: &[String]) -> Result<Vec<(String, String)>, Refusal> {
+    let mut shared = Vec::new();
+    for s in earlier {
+        if let Some(id) = s.id.as_ref().filter(|i| completed.contains(&i.value)) {
+            for o in outputs(s) {
+                shared.push((clean_rel(&o)?, id.value.clone()));
+            }
+        }
+    }
+    Ok(shared)
+}
+
+/// `artifacts/_failed/<stage>/attempt-<wanted>` when that is free, else the next free number.
+pub(crate) fn attempt_folder(canon: &Path, stage: &str, wanted: u32) -> Result<String, Refusal> {
+    let base = format!("artifacts/_failed/{stage}");
+    check_dir_chain(canon, &base)?;
+    let free = |n: u32| std::fs::symlink_metadata(canon.join(format!("{base}/attempt-{n}"))).is_err();
+    let n = if wanted > 0 && free(wanted) { wanted } else { next_attempt(&canon.join(&base)) };
+    let folder = format!("{base}/attempt-{n}");
+    check_inside(canon, &folder)?;
+    Ok(folder)
+}
+
+/// Plans copying (or moving) the stage's existing outputs into its attempt
+/// folder; `skip`: paths that leave by another step (nothing under them is
+/// planned). Returns the folder (None when nothing exists) and the paths planned.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn archive_attempt(
+    canon: &Path,
+    st: &Stage,
+    stage_id: &str,
+    wanted: u32,
+    copy: bool,
+    shared: &[(String, String)],
+    skip: &[&str],
+    steps: &mut Vec<Step>,
+    description: &mut Vec<String>,
+) -> Result<(Option<String>, Vec<String>), Refusal> {
+    let mut outs = Vec::new();
+    for o in outputs(st) {
+        let rel = clean_rel(&o)?;
+        check_inside(canon, &rel)?;
+        if std::fs::symlink_metadata(canon.join(&rel)).is_ok() && !skip.iter().any(|s| is_under(&rel, s)) {
+            outs.push(rel);
+        }
+    }
+    outs.sort();
+    outs.dedup();
+    let mut planned: Vec<String> = Vec::new();
+    outs.retain(|rel| {
+        let keep = !planned.iter().any(|p| is_under(rel, p)) && !KEEP_OUT.iter().any(|k| is_under(rel, k));
+        if keep {
+            planned.push(rel.clone());
+        }
+        keep
+    });
+    if outs.is_empty() {
+        return Ok((None, outs));
+    }
+    let folder = attempt_folder(canon, stage_id, wanted)?;
+    steps.push(Step::CreateDir { path: folder.clone() });
+    description.push(format!("create {folder}/"));
+    for rel in &outs {
+        let dest = format!("{folder}/{}", less_artifacts(rel));
+        plan_tree(canon, rel, &dest, shared, copy, steps, description)?;
+    }
+    Ok((Some(folder), outs))
 }

@@ -225,6 +225,29 @@ impl StateDoc {
         }
     }
 
+    /// A new history entry: `stage` running since `now`, on attempt `attempts`.
+    pub fn open_entry(&mut self, stage: &str, now: &str, attempts: u32) {
+        let entry = Json::Obj(vec![
+            (self.key("stageId").into(), Json::str(stage)),
+            ("status".into(), Json::str("running")),
+            (self.key("startTime").into(), Json::str(now)),
+            ("attempts".into(), Json::Num(attempts.into())),
+        ]);
+        self.push_history(entry);
+    }
+
+    /// Closes history entry `i`: its status, `endTime` now, and the error when given.
+    pub fn close_entry(&mut self, i: usize, status: &str, now: &str, error: Option<&str>) {
+        let end = self.key("endTime");
+        if let Some(h) = self.history_entry_mut(i) {
+            h.set("status", Json::str(status));
+            h.set(end, Json::str(now));
+            if let Some(e) = error {
+                h.set("error", Json::str(e));
+            }
+        }
+    }
+
     pub fn history_entry_mut(&mut self, i: usize) -> Option<&mut Json> {
         match self.json.get_mut(self.key("stageHistory")) {
             Some(Json::Arr(a)) => a.get_mut(i),

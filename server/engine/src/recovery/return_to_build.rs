@@ -47,13 +47,7 @@ pub fn plan_return_to_build(env: &Env, stage_id: &str) -> Result<Plan, Refusal> 
         state.set("failedStages", Json::Arr(f));
     }
     state.set("lastCheckpoint", checkpoint.as_deref().map_or(Json::Null, Json::str));
-    let entry = Json::Obj(vec![
-        (state.key("stageId").into(), Json::str(stage_id)),
-        ("status".into(), Json::str("running")),
-        (state.key("startTime").into(), Json::str(&now)),
-        ("attempts".into(), Json::Num(attempt.into())),
-    ]);
-    state.push_history(entry);
+    state.open_entry(stage_id, &now, attempt);
     state.touch(&now);
 
     let max = pipeline.max_attempts;

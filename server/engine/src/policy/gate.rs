@@ -13,7 +13,7 @@ use crate::recovery::archive::{archive_attempt, check_stage_name, earlier_output
 use crate::recovery::error_log::Report;
 use crate::recovery::json::Json;
 use crate::recovery::paths::{canonical_root, clean_rel};
-use crate::recovery::plan::{refuse, ActionKind, Env, Fingerprint, Plan, Refusal, Step};
+use crate::recovery::plan::{refuse, ActionKind, Env, Plan, Refusal, Step};
 use crate::recovery::project::{criteria, error_log_step, load_pipeline, outputs, stage, StateDoc};
 use crate::recovery::time::rfc3339;
 
@@ -158,7 +158,12 @@ pub fn plan_gate(env: &Env, stage_id: Option<&str>, findings: &[Finding]) -> Res
     }
 
     // Unauthorized writes leave first: they count as this attempt's failure.
-    let quarantined = plan_quarantines(env, &exit, &stage_id, &mut reads)?;
+    let quarantined = plan_quarantines(env, &exit, &stage_id)?;
+    if !quarantined.is_empty() {
+        // The writes are unauthorized by the rules as read now: a plan applied
+        // after the matrix changed is refused (the pipeline and state are read above).
+        env.read(&env.root.layout.matrix, &mut reads)?;
+    }
     for (from, to) in &quarantined {
         steps.push(Step::Move { from: from.clone(), to: to.clone() });
         description.push(format!("move {from} to {to} (unauthorized write)"));
@@ -310,12 +315,8 @@ fn strings(items: &[String]) -> Json {
 }
 
 /// Where each unauthorized write goes, as `recover quarantine` would place it.
-fn plan_quarantines(
-    env: &Env,
-    exit: &ExitCheck,
-    stage_id: &str,
-    reads: &mut Vec<Fingerprint>,
-) -> Result<Vec<(String, String)>, Refusal> {
+fn plan_quarantines(env: &Env, exit: &ExitCheck, stage_id: &str) -> Result<Vec<(String, String)>, Refusal> {
+    let canon = canonical_root(&env.root.dir)?;
     let mut out: Vec<(String, String)> = Vec::new();
     for f in exit.blockers.iter().filter(|f| f.diagnostic.code == Code::UnauthorizedWrite) {
         let rel = clean_rel(&f.path)?;
@@ -323,23 +324,15 @@ fn plan_quarantines(
         if std::fs::symlink_metadata(env.root.dir.join(&rel)).is_err() || out.iter().any(|(p, _)| *p == rel) {
             continue;
         }
-        let plan = crate::recovery::plan_quarantine(env, &rel, Some(stage_id))
+        let to = crate::recovery::quarantine::destination(&canon, &rel, stage_id)
             .map_err(|r| Refusal(format!("cannot quarantine {rel}: {r}")))?;
-        let Some(Step::Move { to, .. }) = plan.steps.first() else {
-            return refuse(format!("cannot quarantine {rel}: no move was planned"));
-        };
-        if out.iter().any(|(_, t)| t == to) {
+        if out.iter().any(|(_, t)| *t == to) {
             return refuse(format!(
                 "{rel} and another unauthorized write would both be quarantined to {to}; quarantine one of them first (`{}`)",
                 crate::recovery::shell::next_step(&crate::diagnostic::Fix::Quarantine { path: rel.to_string(), stage: stage_id.to_string() })
             ));
         }
-        for r in plan.reads {
-            if !reads.iter().any(|x| x.path == r.path) {
-                reads.push(r);
-            }
-        }
-        out.push((rel, to.clone()));
+        out.push((rel, to));
     }
     Ok(out)
 }

@@ -14,7 +14,7 @@ use super::time::rfc3339;
 pub fn plan_quarantine(env: &Env, path: &str, stage_id: Option<&str>) -> Result<Plan, Refusal> {
     let rel = clean_rel(path)?;
     if crate::root::is_governance(&rel) {
-        return refuse(format!("{rel} is a governance file (it defines the rules); it is never quarantined"));
+        return refuse(governance(&rel));
     }
     let mut reads = Vec::new();
     let pipeline = load_pipeline(env, &mut reads)?;
@@ -38,18 +38,7 @@ pub fn plan_quarantine(env: &Env, path: &str, stage_id: Option<&str>) -> Result<
         ));
     }
     let canon = canonical_root(&env.root.dir)?;
-    check_inside(&canon, &rel)?;
-    match std::fs::symlink_metadata(canon.join(&rel)) {
-        Ok(m) if m.is_dir() => return refuse(format!("{rel} is a directory; quarantine moves one file at a time")),
-        Ok(_) => {}
-        Err(_) => return refuse(format!("{rel} does not exist")),
-    }
-
-    let wanted = format!("artifacts/_untrusted/{stage_id}/{}", less_artifacts(&rel));
-    let parent = wanted.rsplit_once('/').map_or("", |(d, _)| d);
-    check_dir_chain(&canon, parent)?;
-    let dest = free_name(&canon, &wanted);
-    check_inside(&canon, &dest)?;
+    let dest = destination(&canon, &rel, &stage_id)?;
     let now = rfc3339(env.now);
 
     state.set("status", Json::str("paused"));
@@ -77,6 +66,31 @@ pub fn plan_quarantine(env: &Env, path: &str, stage_id: Option<&str>) -> Result<
     description.push(line);
     let title = format!("Quarantine {rel} to {dest}");
     Ok(Plan { kind: ActionKind::Quarantine, title, description, steps, reads })
+}
+
+fn governance(rel: &str) -> String {
+    format!("{rel} is a governance file (it defines the rules); it is never quarantined")
+}
+
+/// Where `rel`, a file stage `stage_id` wrote outside its box, is moved:
+/// `artifacts/_untrusted/<stage>/<path>`, under a free name. Refused for a
+/// governance file, a directory, a missing file, or a place outside the root.
+pub(crate) fn destination(canon: &Path, rel: &str, stage_id: &str) -> Result<String, Refusal> {
+    if crate::root::is_governance(rel) {
+        return refuse(governance(rel));
+    }
+    check_inside(canon, rel)?;
+    match std::fs::symlink_metadata(canon.join(rel)) {
+        Ok(m) if m.is_dir() => return refuse(format!("{rel} is a directory; quarantine moves one file at a time")),
+        Ok(_) => {}
+        Err(_) => return refuse(format!("{rel} does not exist")),
+    }
+    let wanted = format!("artifacts/_untrusted/{stage_id}/{}", less_artifacts(rel));
+    let parent = wanted.rsplit_once('/').map_or("", |(d, _)| d);
+    check_dir_chain(canon, parent)?;
+    let dest = free_name(canon, &wanted);
+    check_inside(canon, &dest)?;
+    Ok(dest)
 }
 
 /// `wanted`, or `name.2.ext`, `name.3.ext`, ... : the first that does not exist.

@@ -381,7 +381,12 @@ fn a_closed_pipe_is_not_a_panic() {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{format}: {stderr}");
-        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        // Whether the first write finds the reader gone is a race: either the
+        // whole report fit in the pipe (exit 1, findings) or the process ends
+        // by SIGPIPE like `cat` does. Never a panic's 101.
+        use std::os::unix::process::ExitStatusExt;
+        let ended = (out.status.code(), out.status.signal());
+        assert!(ended == (Some(1), None) || ended == (None, Some(libc::SIGPIPE)), "{format}: {ended:?} {stderr}");
     }
 }
 

@@ -93,38 +93,42 @@ fn check_codes(dir: &Path, rel: &str) -> Vec<Code> {
 }
 
 /// For each path, the guard's decision before the write equals the finding
-/// `check` reports after it (SPEC 8 "same engine").
+/// `check` reports after it (SPEC 8 "same engine"), and both are the code the
+/// rules give (so the two cannot agree by being wrong the same way).
 #[test]
 fn the_decision_before_equals_the_finding_after() {
+    use Code::{OutOfScope as Scope, UnauthorizedWrite as Unauth};
+    // Stage `code` writes `artifacts/backend/` and `artifacts/client/`; the scope keeps
+    // `artifacts/backend/src/**` and `artifacts/client/**` and excludes the prisma folder.
+    // (path, without a scope, with it)
+    let cases: [(&str, Option<Code>, Option<Code>); 13] = [
+        ("artifacts/prd/sneaky.md", Some(Unauth), Some(Unauth)),
+        ("artifacts/prd/prd.md", Some(Unauth), Some(Unauth)),
+        ("artifacts/backend/src/new.ts", None, None),
+        ("artifacts/backend/src/app.ts", None, None),
+        ("artifacts/backend/README.md", None, Some(Scope)),
+        ("artifacts/backend/prisma/schema.prisma", None, Some(Scope)),
+        ("artifacts/client/src/App.tsx", None, None),
+        ("artifacts/clientele/x.ts", Some(Unauth), Some(Unauth)),
+        ("README.md", Some(Unauth), Some(Unauth)),
+        ("notes/todo.md", Some(Unauth), Some(Unauth)),
+        (".factory/state.json", None, None),
+        ("pipeline/error.log", None, None),
+        // Governance (never an edit finding); only the rule files are judged, by widening.
+        ("agents/code.agent.md", None, None),
+    ];
     for scope in [false, true] {
         let (_t, dir) = factory(scope);
-        let cases = [
-            "artifacts/prd/sneaky.md",
-            "artifacts/prd/prd.md",
-            "artifacts/backend/src/new.ts",
-            "artifacts/backend/src/app.ts",
-            "artifacts/backend/README.md",
-            "artifacts/backend/prisma/schema.prisma",
-            "artifacts/client/src/App.tsx",
-            "artifacts/clientele/x.ts",
-            "README.md",
-            "notes/todo.md",
-            ".factory/state.json",
-            "pipeline/error.log",
-            "agents/code.agent.md",
-        ];
-        for rel in cases {
+        for (rel, without, with) in cases {
+            let expected = if scope { with } else { without };
             let path = dir.join(rel);
             let decision = write_of(&path, "written\n");
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             let before = std::fs::read(&path).ok();
             std::fs::write(&path, "written\n").unwrap();
             let after = check_codes(&dir, rel);
-            assert_eq!(
-                deny_code(&decision),
-                after.first().copied(),
-                "{rel} (scope: {scope}): {decision:?} vs {after:?}"
-            );
+            assert_eq!(deny_code(&decision), expected, "{rel} (scope: {scope}): the guard said {decision:?}");
+            assert_eq!(after.first().copied(), expected, "{rel} (scope: {scope}): check said {after:?}");
             match before {
                 Some(b) => std::fs::write(&path, b).unwrap(),
                 None => std::fs::remove_file(&path).unwrap(),

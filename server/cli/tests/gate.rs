@@ -10,37 +10,9 @@ use std::process::Command;
 
 use common::{copy_dir, fixtures, git_commit, write};
 
-const CAMEL: &str = r#"{
-  "version": "1.0",
-  "status": "running",
-  "currentStage": "code",
-  "completedStages": [
-    "bootstrap",
-    "prd",
-    "ui",
-    "tech"
-  ],
-  "failedStages": [],
-  "stageHistory": [
-    {
-      "stageId": "tech",
-      "status": "completed",
-      "startTime": "2026-01-29T08:00:00Z",
-      "endTime": "2026-01-29T08:30:00Z",
-      "attempts": 1
-    },
-    {
-      "stageId": "code",
-      "status": "running",
-      "startTime": "2026-01-29T09:00:00Z",
-      "attempts": 1
-    }
-  ],
-  "lastCheckpoint": "tech",
-  "createdAt": "2026-01-29T07:00:00Z",
-  "updatedAt": "2026-01-29T09:00:00Z"
-}
-"#;
+/// Stage `code` running after `tech` completed, as the orchestrator spells a state
+/// (camelCase); one file for the policy, recovery and gate tests.
+const CAMEL: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/states/code-running.json"));
 
 /// The same run as `factory init`'s snake_case spelling writes it.
 fn snake(camel: &str) -> String {

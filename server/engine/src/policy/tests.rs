@@ -13,37 +13,9 @@ use tollgate_text::TextRange;
 
 const NOW: &str = "2026-01-29T10:30:00Z";
 
-const STATE: &str = r#"{
-  "version": "1.0",
-  "status": "running",
-  "currentStage": "code",
-  "completedStages": [
-    "bootstrap",
-    "prd",
-    "ui",
-    "tech"
-  ],
-  "failedStages": [],
-  "stageHistory": [
-    {
-      "stageId": "tech",
-      "status": "completed",
-      "startTime": "2026-01-29T08:00:00Z",
-      "endTime": "2026-01-29T08:30:00Z",
-      "attempts": 1
-    },
-    {
-      "stageId": "code",
-      "status": "running",
-      "startTime": "2026-01-29T09:00:00Z",
-      "attempts": 1
-    }
-  ],
-  "lastCheckpoint": "tech",
-  "createdAt": "2026-01-29T07:00:00Z",
-  "updatedAt": "2026-01-29T09:00:00Z"
-}
-"#;
+/// Stage `code` running after `tech` completed, as the orchestrator spells a state
+/// (camelCase); one file for the policy, recovery and gate tests.
+const STATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/states/code-running.json"));
 
 const FILES: &[(&str, &str)] = &[
     ("input/idea.md", "# idea\n"),

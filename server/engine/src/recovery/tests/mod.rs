@@ -20,37 +20,10 @@ pub(super) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_769_682_600)
 }
 
-pub(super) const STATE_CODE_RUNNING: &str = r#"{
-  "version": "1.0",
-  "status": "running",
-  "currentStage": "code",
-  "completedStages": [
-    "bootstrap",
-    "prd",
-    "ui",
-    "tech"
-  ],
-  "failedStages": [],
-  "stageHistory": [
-    {
-      "stageId": "tech",
-      "status": "completed",
-      "startTime": "2026-01-29T08:00:00Z",
-      "endTime": "2026-01-29T08:30:00Z",
-      "attempts": 1
-    },
-    {
-      "stageId": "code",
-      "status": "running",
-      "startTime": "2026-01-29T09:00:00Z",
-      "attempts": 1
-    }
-  ],
-  "lastCheckpoint": "tech",
-  "createdAt": "2026-01-29T07:00:00Z",
-  "updatedAt": "2026-01-29T09:00:00Z"
-}
-"#;
+/// Stage `code` running after `tech` completed, as the orchestrator spells a state
+/// (camelCase); one file for the policy, recovery and gate tests.
+pub(super) const STATE_CODE_RUNNING: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/states/code-running.json"));
 
 pub(super) struct Fx {
     _dir: tempfile::TempDir,

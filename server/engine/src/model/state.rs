@@ -127,57 +127,34 @@ impl State {
         self.status() == Some(RunStatus::Running) && self.current_stage.as_ref().is_some_and(|c| c.value == stage)
     }
 
-    /// The history entries of `stage` since it last completed: a stage re-run from its
-    /// checkpoint starts a new count of attempts.
-    fn since_completed(&self, stage: &str) -> Vec<&HistoryEntry> {
-        let mine: Vec<&HistoryEntry> = self.history.iter().filter(|h| h.is_of(stage)).collect();
-        let from = mine.iter().rposition(|h| h.has_status("completed")).map_or(0, |i| i + 1);
-        mine[from..].to_vec()
+    /// The history of `stage`, to count its attempts.
+    pub fn attempts_of(&self, stage: &str) -> Attempts<'_> {
+        Attempts { entries: self.history.iter().filter(|h| h.is_of(stage)).collect(), running: self.is_running(stage) }
     }
 
-    /// How many attempts of `stage` have failed since it last completed, counted from
-    /// the history, so that the retry limit cannot reset itself: the orchestrator
-    /// restarts `attempts` at 1 in each session, and may write one entry per attempt
-    /// or update one entry in place. The largest of: the failed entries, the highest
-    /// `attempts` of a failed entry, and one less than the `attempts` of a running entry.
-    /// The failure policy (retry limit, gate, `tollgate status`) counts with this alone.
+    /// Every stage's history in one pass (5,000 stages must not mean 5,000 scans of it).
+    pub fn attempts_by_stage(&self) -> std::collections::HashMap<&str, Attempts<'_>> {
+        let mut by: std::collections::HashMap<&str, Attempts<'_>> = std::collections::HashMap::new();
+        for h in &self.history {
+            if let Some(id) = &h.stage_id {
+                let a = by.entry(id.value.as_str()).or_insert_with(|| Attempts { entries: Vec::new(), running: false });
+                a.entries.push(h);
+            }
+        }
+        for (id, a) in by.iter_mut() {
+            a.running = self.is_running(id);
+        }
+        by
+    }
+
+    /// How many attempts of `stage` have failed since it last completed; see [`Attempts::failed`].
     pub fn failed_attempts(&self, stage: &str) -> u32 {
-        let entries = self.since_completed(stage);
-        let count = entries.iter().filter(|h| h.has_status("failed")).count() as u32;
-        let recorded = entries
-            .iter()
-            .filter_map(|h| {
-                let n = h.attempts.as_ref()?.value;
-                if h.has_status("failed") {
-                    Some(n)
-                } else if h.is_open() {
-                    Some(n.saturating_sub(1))
-                } else {
-                    None
-                }
-            })
-            .max()
-            .unwrap_or(0);
-        count.max(recorded)
+        self.attempts_of(stage).failed()
     }
 
-    /// The attempt `stage` is on, counted as [`State::failed_attempts`] counts: the
-    /// failed ones plus the one under way (or that completed). While the run is `running`
-    /// on the stage and its latest entry failed, that is the automatic retry, not yet
-    /// recorded (the orchestrator writes history when an attempt ends). None when the
-    /// stage has no history and is not running.
-    /// With no attempt left (`max_attempts` reached), no retry is under way: the failed
-    /// attempt is the current one, whatever the status says.
+    /// The attempt `stage` is on; see [`Attempts::current`].
     pub fn current_attempt(&self, stage: &str, max_attempts: u32) -> Option<u32> {
-        let failed = self.failed_attempts(stage);
-        let latest = self.latest(stage);
-        if latest.is_some_and(|h| h.has_status("failed")) {
-            return Some(if self.is_running(stage) && failed < max_attempts { failed + 1 } else { failed.max(1) });
-        }
-        if latest.is_none() && !self.is_running(stage) {
-            return None;
-        }
-        Some(failed + 1)
+        self.attempts_of(stage).current(max_attempts)
     }
 
     /// During the policy's automatic retry: the run is `running` on `stage` again
@@ -185,6 +162,85 @@ impl State {
     pub fn is_retrying(&self, stage: &str, max_attempts: u32) -> bool {
         self.is_running(stage) && self.failed_attempts(stage) < max_attempts
     }
+}
+
+/// One stage's history entries, in order, and whether the run is `running` on it.
+#[derive(Clone, Debug)]
+pub struct Attempts<'a> {
+    entries: Vec<&'a HistoryEntry>,
+    running: bool,
+}
+
+impl Attempts<'_> {
+    /// The entries since the stage last completed: a stage re-run from its
+    /// checkpoint starts a new count of attempts.
+    fn since_completed(&self) -> &[&HistoryEntry] {
+        let from = self.entries.iter().rposition(|h| h.has_status("completed")).map_or(0, |i| i + 1);
+        &self.entries[from..]
+    }
+
+    /// How many attempts have failed since the stage last completed, counted from
+    /// the history, so that the retry limit cannot reset itself: the orchestrator
+    /// restarts `attempts` at 1 in each session, and may write one entry per attempt
+    /// or update one entry in place. The largest of: the failed entries, the highest
+    /// `attempts` of a failed entry, and one less than the `attempts` of a running entry.
+    /// The failure policy (retry limit, gate, `tollgate status`) counts with this alone.
+    pub fn failed(&self) -> u32 {
+        failed_in(self.since_completed())
+    }
+
+    /// The attempt the stage is on, counted as [`Attempts::failed`] counts: the
+    /// failed ones plus the one under way (or that completed). While the run is `running`
+    /// on the stage and its latest entry failed, that is the automatic retry, not yet
+    /// recorded (the orchestrator writes history when an attempt ends). None when the
+    /// stage has no history and is not running.
+    /// With no attempt left (`max_attempts` reached), no retry is under way: the failed
+    /// attempt is the current one.
+    pub fn current(&self, max_attempts: u32) -> Option<u32> {
+        let failed = self.failed();
+        let latest = self.entries.last();
+        if latest.is_some_and(|h| h.has_status("failed")) {
+            return Some(if self.running && failed < max_attempts { failed + 1 } else { failed.max(1) });
+        }
+        if latest.is_none() && !self.running {
+            return None;
+        }
+        Some(failed + 1)
+    }
+
+    /// The attempts the stage took: for a stage that completed (and is not running
+    /// again), those of its last completed run, the failed ones before it plus the one
+    /// that completed; otherwise [`Attempts::current`].
+    pub fn taken(&self, max_attempts: u32) -> Option<u32> {
+        match self.entries.iter().rposition(|h| h.has_status("completed")) {
+            Some(end) if !self.running && end + 1 == self.entries.len() => {
+                let from = self.entries[..end].iter().rposition(|h| h.has_status("completed")).map_or(0, |i| i + 1);
+                let run = &self.entries[from..=end];
+                let recorded = run.iter().filter_map(|h| Some(h.attempts.as_ref()?.value)).max().unwrap_or(0);
+                Some((failed_in(&run[..run.len() - 1]) + 1).max(recorded))
+            }
+            _ => self.current(max_attempts),
+        }
+    }
+}
+
+fn failed_in(entries: &[&HistoryEntry]) -> u32 {
+    let count = entries.iter().filter(|h| h.has_status("failed")).count() as u32;
+    let recorded = entries
+        .iter()
+        .filter_map(|h| {
+            let n = h.attempts.as_ref()?.value;
+            if h.has_status("failed") {
+                Some(n)
+            } else if h.is_open() {
+                Some(n.saturating_sub(1))
+            } else {
+                None
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    count.max(recorded)
 }
 
 /// Time marks: when a stage started and since when the run waits for a person,
@@ -610,6 +666,40 @@ mod tests {
             (st.failed_attempts("prd"), st.current_attempt("prd", 2), st.current_attempt("ui", 2)),
             (0, Some(1), None)
         );
+    }
+
+    #[test]
+    fn a_completed_stage_took_its_last_runs_attempts() {
+        // prd: failed, then completed in a new session whose count restarted at 1.
+        // ui: one entry updated in place. tech: completed, re-run from its checkpoint,
+        // completed again at once. code: running, no history yet.
+        let st = state(
+            r#"{"status": "running", "currentStage": "code", "stageHistory": [
+            {"stageId": "prd", "status": "failed", "attempts": 1},
+            {"stageId": "prd", "status": "completed", "attempts": 1},
+            {"stageId": "ui", "status": "completed", "attempts": 3},
+            {"stageId": "tech", "status": "failed", "attempts": 1},
+            {"stageId": "tech", "status": "completed", "attempts": 2},
+            {"stageId": "tech", "status": "completed", "attempts": 1}]}"#,
+        );
+        let by = st.attempts_by_stage();
+        let taken = |id: &str| by.get(id).and_then(|a| a.taken(3));
+        assert_eq!((taken("prd"), taken("ui"), taken("tech"), taken("code")), (Some(2), Some(3), Some(1), None));
+        // The latest entry alone says 1 for prd; the current attempt of a completed stage is a new one.
+        assert_eq!(st.latest("prd").and_then(|h| h.attempts.as_ref()).map(|a| a.value), Some(1));
+        assert_eq!(st.current_attempt("prd", 3), Some(1));
+        // Grouped or filtered, the counts are the same.
+        for id in ["prd", "ui", "tech"] {
+            assert_eq!(by[id].failed(), st.failed_attempts(id), "{id}");
+            assert_eq!(by[id].current(3), st.current_attempt(id, 3), "{id}");
+        }
+        // A failed stage (not running) took the attempts that failed.
+        let st = state(
+            r#"{"status": "paused", "currentStage": "code", "stageHistory": [
+            {"stageId": "code", "status": "failed", "attempts": 1},
+            {"stageId": "code", "status": "failed", "attempts": 2}]}"#,
+        );
+        assert_eq!(st.attempts_of("code").taken(2), Some(2));
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub struct StageView {
     pub state: StageState,
     /// False for a stage the run state names but the pipeline lacks.
     pub in_pipeline: bool,
-    /// The latest attempt count the run state records for it.
+    /// The attempts it took, or the one it is on, counted from the run's history
+    /// ([`crate::model::state::Attempts::taken`]).
     pub attempts: Option<u32>,
     /// Indices into the report's `blockers`.
     pub blockers: Vec<usize>,
@@ -108,16 +109,7 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
     let completed: HashSet<&str> =
         state.map(|s| s.completed_stages.iter().map(|f| f.value.as_str()).collect()).unwrap_or_default();
     let max_attempts = snapshot.pipeline().map_or(crate::model::pipeline::DEFAULT_MAX_ATTEMPTS, |p| p.max_attempts);
-    let mut attempts: HashMap<&str, u32> = HashMap::new();
-    for h in state.map(|s| s.history.as_slice()).unwrap_or_default() {
-        if let Some(id) = &h.stage_id {
-            // The latest entry of a stage wins, as `State::latest` reads it.
-            match &h.attempts {
-                Some(a) => attempts.insert(id.value.as_str(), a.value),
-                None => attempts.remove(id.value.as_str()),
-            };
-        }
-    }
+    let attempts = state.map(|s| s.attempts_by_stage()).unwrap_or_default();
     let outputs_of: HashMap<&str, Vec<String>> = pipeline
         .map(|p| {
             p.stages
@@ -159,12 +151,12 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
                 folder
             });
             StageView {
-                // The current stage's attempt as `status` counts it (a new session's
-                // restarted count included); the others', as their latest entry says.
-                attempts: match (current == Some(key), state) {
-                    (true, Some(st)) => st.current_attempt(key, max_attempts),
-                    _ => attempts.get(key).copied(),
-                },
+                // Counted from the history as `status` counts (a new session's restarted
+                // count included), not read from the latest entry.
+                attempts: attempts
+                    .get(key)
+                    .and_then(|a| a.taken(max_attempts))
+                    .or_else(|| (state.is_some_and(|st| st.is_running(key))).then_some(1)),
                 blockers: by_stage.remove(key).unwrap_or_default(),
                 state: stage_state,
                 in_pipeline,

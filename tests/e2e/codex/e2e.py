@@ -29,6 +29,7 @@ MATRIX_ROW = ("| **code** | `artifacts/ui/`, `artifacts/tech/`, `artifacts/backe
 DONE = {"type": "message", "text": "E2E-FINAL: done."}
 BLOCKED = "Command blocked by PreToolUse hook: "
 failures = []
+elsewhere = []  # any request of any case that was not the mock's Responses endpoint
 
 
 def check(name, ok, detail=""):
@@ -142,9 +143,10 @@ plugins = false
         except ValueError:
             pass
     main = [r for r in reqs if r["kind"] == "main"]
+    elsewhere.extend(dict(case=name, kind=r["kind"], path=r.get("path"), target=r.get("target"))
+                     for r in reqs if r["kind"] not in ("main", "side"))
     print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len(main)} model turns", flush=True)
-    return dict(proj=proj, rc=rc, err=err, events=events, main=main,
-                other=[r for r in reqs if r["kind"] not in ("main", "side")])
+    return dict(proj=proj, rc=rc, err=err, events=events, main=main)
 
 
 def received(c, step):
@@ -182,11 +184,6 @@ def add_file(path, text):
         "*** End Patch\n"
 
 
-def offline(c, name):
-    check(f"{name}: offline (only the mock's Responses endpoint was asked)", not c["other"],
-          json.dumps([{k: r.get(k) for k in ("kind", "path", "target")} for r in c["other"]])[:300])
-
-
 def main():
     v = subprocess.run([CODEX, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"codex: {v}\ntollgate: {TOLLGATE}", flush=True)
@@ -203,7 +200,6 @@ def main():
               "grants stage `code` write access to `artifacts/prd/sneaky.md`. Command: *** Begin Patch" in out, out)
     check("patch-prd: no more model turns than the script's", len(c["main"]) == 2 and c["rc"] == 0,
           f"turns={len(c['main'])} rc={c['rc']}")
-    offline(c, "patch-prd")
 
     # 2. A patch inside the box goes through: one file added, one updated.
     c = run_case("patch-backend", [patch_call(
@@ -290,9 +286,21 @@ def main():
     # 10. `setup codex --sandbox`: the permission profile, loaded by Codex itself, holds the box
     #     for a shell command (bubblewrap on Linux).
     c = run_case("sandbox", [shell_call("echo y > artifacts/backend/y.ts; echo x > artifacts/prd/b.md; "
-                                        "echo s > .factory/scope.yaml; echo n > newtop.md")], sandbox=True)
+                                        "echo s > .factory/scope.yaml; echo n > newtop.md"),
+                             # PID 1 of the sandbox's namespace is Codex's launcher, with the profile it holds.
+                             shell_call("tr '\\0' '\\n' < /proc/1/cmdline")], sandbox=True)
     proj = c["proj"]
     out = tool_output(c, 1) or ""
+    argv = (tool_output(c, 2) or "").split("\n")
+    profile = json.loads(argv[argv.index("--permission-profile") + 1]) if "--permission-profile" in argv else {}
+    entries = {e["path"].get("path"): e["access"] for e in profile.get("file_system", {}).get("entries", [])
+               if e["path"].get("type") == "path"}
+    real = os.path.realpath(proj)
+    check("sandbox: Codex runs the command in its sandbox with the profile setup wrote",
+          entries.get(real) == "read" and entries.get(real + "/artifacts/backend") == "write"
+          and entries.get(real + "/artifacts/client") == "write" and entries.get(real + "/.factory") == "write"
+          and entries.get(real + "/.factory/scope.yaml") == "read" and real + "/artifacts/prd" not in entries,
+          json.dumps(entries)[:500] or "\n".join(argv)[:500])
     check("sandbox: a write inside the box goes through", read(os.path.join(proj, "artifacts/backend/y.ts")) == "y\n")
     check("sandbox: the profile refuses the write outside the box; the file never exists",
           not os.path.exists(os.path.join(proj, "artifacts/prd/b.md"))
@@ -302,6 +310,8 @@ def main():
     check("sandbox: the root is read-only, so a new top-level file is refused too",
           not os.path.exists(os.path.join(proj, "newtop.md")) and "newtop.md: Read-only file system" in out, out)
 
+    check("offline: in every case, only the mock's Responses endpoint was asked (no CONNECT, no other path)",
+          not elsewhere, json.dumps(elsewhere)[:400])
     print(f"codex e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
     sys.exit(1 if failures else 0)
 

@@ -310,6 +310,15 @@ def main():
     check("sandbox: the root is read-only, so a new top-level file is refused too",
           not os.path.exists(os.path.join(proj, "newtop.md")) and "newtop.md: Read-only file system" in out, out)
 
+    # 11. Under the profile, Codex holds patches too, with its own fixed text: a note in `policies/`
+    #     (which the hook lets through: governance files are not a stage's box) is outside the
+    #     profile's writable entries.
+    c = run_case("sandbox-patch", [patch_call(add_file("policies/notes.md", "a note"))], sandbox=True)
+    out = tool_output(c, 1) or ""
+    check("sandbox-patch: Codex rejects the patch itself; the file never exists",
+          not os.path.exists(os.path.join(c["proj"], "policies/notes.md"))
+          and out == "patch rejected: writing outside of the project; rejected by user approval settings", out)
+
     check("offline: in every case, only the mock's Responses endpoint was asked (no CONNECT, no other path)",
           not elsewhere, json.dumps(elsewhere)[:400])
     print(f"codex e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")

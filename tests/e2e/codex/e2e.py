@@ -261,6 +261,14 @@ def main():
           and "- unauthorized-write: `artifacts/prd/b.md`: stage `code` created `artifacts/prd/b.md`" in out
           and "Next: tollgate recover quarantine --path artifacts/prd/b.md --stage code." in out, out)
 
+    # 7b. A command that fails after writing outside the box: Codex has no failure event of its
+    #     own; its PostToolUse comes after a failed command too.
+    c = run_case("bash-fails", [shell_call("echo x > artifacts/prd/c.md; false")])
+    out = tool_output(c, 1) or ""
+    check("bash-fails: the command failed and the model is told of its write all the same",
+          any(e.get("item", {}).get("exit_code") == 1 for e in c["events"])
+          and "- unauthorized-write: `artifacts/prd/c.md`: stage `code` created `artifacts/prd/c.md`" in out, out)
+
     # 8. Ending the turn with a declared output missing: one more turn, whose prompt is the reason.
     c = run_case("stop-missing-output", [{"type": "message", "text": "E2E-FIRST-END: I think I am finished."}],
                  client=False)

@@ -1,6 +1,6 @@
 //! `tollgate hook <agent>` as the agents run it: one process, one event on
-//! stdin (SPEC 8). Claude Code's events are recorded from the real CLI; Gemini
-//! CLI's and Codex's are written from their documentation (`hook_events/README.md`).
+//! stdin (SPEC 8). Claude Code's and Codex's events are recorded from the real
+//! CLIs; Gemini CLI's are written from its documentation (`hook_events/README.md`).
 
 mod common;
 use common::{copy_dir, fixtures, git_commit, write};
@@ -448,4 +448,32 @@ fn codex_apply_patch_is_judged_file_by_file() {
     );
     let out = hook("codex", event("codex", "Stop", &root));
     assert!(out.stdout.contains("missing-output: `artifacts/client/`"), "{}", out.stdout);
+}
+
+#[test]
+fn codex_shell_apply_patch_heredoc_is_judged_as_a_patch() {
+    // Codex applies `[cd <dir> &&] apply_patch <<'EOF'` itself: no PostToolUse follows, so it is judged before.
+    let (_t, root) = factory();
+    let reason = denied(&hook("codex", event("codex", "PreToolUse-Bash-apply_patch", &root)));
+    assert!(
+        reason.starts_with(
+            "unauthorized-write: stage `code` may not create `artifacts/prd/cd.md` outside its write permissions"
+        ),
+        "{reason}"
+    );
+    // Codex adds ". Command: <patch>" after the reason: no period of our own before it.
+    assert!(reason.ends_with("write access to `artifacts/prd/cd.md`"), "{reason}");
+    let command =
+        |c: &str| event_with("codex", "PreToolUse-Bash-apply_patch", &root, |v| v["tool_input"]["command"] = json!(c));
+    quiet(&hook(
+        "codex",
+        command("apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: artifacts/backend/b.ts\n+x\n*** End Patch\nEOF\n"),
+    ));
+    // Any other command runs as a program: nothing before, looked at after.
+    quiet(&hook("codex", command("echo x > artifacts/prd/b.md")));
+    quiet(&hook(
+        "codex",
+        command("apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: artifacts/prd/x.md\n+x\n*** End Patch\nEOF\necho done\n"),
+    ));
+    assert!(!root.join("artifacts/prd/cd.md").exists());
 }

@@ -199,7 +199,7 @@ fn gemini_cli_and_codex_settings() {
     assert_eq!(
         v,
         json!({"hooks": {
-            "PreToolUse": [{"matcher": "^(apply_patch|Edit|Write)$", "hooks": [h]}],
+            "PreToolUse": [{"matcher": "^(apply_patch|Edit|Write|Bash)$", "hooks": [h]}],
             "PostToolUse": [{"matcher": "^Bash$", "hooks": [h]}],
             "Stop": [{"hooks": [h]}],
             "SubagentStop": [{"hooks": [h]}],

@@ -71,6 +71,63 @@ pub fn parse(patch: &str) -> Result<Vec<FileOp>, String> {
     Ok(ops)
 }
 
+/// A shell command that Codex applies as a patch itself, never running it:
+/// `apply_patch <<'EOF'` … `EOF`, or `cd <dir> && apply_patch <<'EOF'` … `EOF`
+/// (also `applypatch`), as the whole command. Codex gives such a command no
+/// `PostToolUse`, so it is judged before, like its `apply_patch` tool. Returns
+/// the heredoc's text and the `cd` directory; None for any other command (which
+/// runs as a program, and is looked at after).
+pub fn shell_invocation(command: &str) -> Option<(String, Option<String>)> {
+    let blank = |c: char| c == ' ' || c == '\t';
+    let mut s = command.trim_start();
+    let mut dir = None;
+    if let Some(rest) = s.strip_prefix("cd").filter(|r| r.starts_with(blank)) {
+        let rest = rest.trim_start_matches(blank);
+        let (path, rest) = match rest.chars().next()? {
+            q @ ('\'' | '"') => {
+                let end = rest[1..].find(q)? + 1;
+                (&rest[1..end], &rest[end + 1..])
+            }
+            _ => rest.split_at(rest.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(rest.len())),
+        };
+        if path.is_empty() {
+            return None;
+        }
+        s = rest.trim_start_matches(blank).strip_prefix("&&")?.trim_start();
+        dir = Some(path.to_string());
+    }
+    let s = s.strip_prefix("apply_patch").or_else(|| s.strip_prefix("applypatch"))?;
+    let s = s.trim_start_matches(blank).strip_prefix("<<")?;
+    let (strip_tabs, s) = match s.strip_prefix('-') {
+        Some(s) => (true, s),
+        None => (false, s),
+    };
+    let s = s.trim_start_matches(blank);
+    let (delimiter, s) = match s.chars().next()? {
+        q @ ('\'' | '"') => {
+            let end = s[1..].find(q)? + 1;
+            (&s[1..end], &s[end + 1..])
+        }
+        _ => s.split_at(s.find(char::is_whitespace).unwrap_or(s.len())),
+    };
+    let (first, body) = s.split_once('\n')?;
+    if delimiter.is_empty() || !first.trim().is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    let mut lines = body.split_inclusive('\n');
+    for line in lines.by_ref() {
+        let bare = line.trim_end_matches('\n').trim_end_matches('\r');
+        let bare = if strip_tabs { bare.trim_start_matches('\t') } else { bare };
+        if bare == delimiter {
+            // Only the heredoc: anything after it is another command, and Codex runs the whole as a program.
+            return lines.all(|l| l.trim().is_empty()).then_some((text, dir));
+        }
+        text.push_str(if strip_tabs { line.trim_start_matches('\t') } else { line });
+    }
+    None
+}
+
 /// `text` with each hunk's old lines replaced by its new ones, in order.
 pub fn apply(text: &str, hunks: &[Hunk]) -> Result<String, String> {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -120,6 +177,39 @@ mod tests {
             ]
         );
         assert!(parse("echo hi").is_err());
+    }
+
+    #[test]
+    fn patches_codex_applies_from_a_shell_command() {
+        let body = "*** Begin Patch\n*** Add File: a.md\n+a\n*** End Patch\n";
+        let inv = |c: &str| shell_invocation(c);
+        assert_eq!(inv(&format!("apply_patch <<'EOF'\n{body}EOF\n")), Some((body.into(), None)));
+        assert_eq!(inv(&format!("applypatch <<\"PATCH\"\n{body}PATCH")), Some((body.into(), None)));
+        assert_eq!(inv(&format!("  apply_patch<<EOF\n{body}EOF\n\n")), Some((body.into(), None)));
+        assert_eq!(
+            inv(&format!("cd artifacts && apply_patch <<'EOF'\n{body}EOF\n")),
+            Some((body.into(), Some("artifacts".into())))
+        );
+        assert_eq!(
+            inv(&format!("cd 'my dir' &&\n apply_patch <<'EOF'\n{body}EOF\n")),
+            Some((body.into(), Some("my dir".into())))
+        );
+        assert_eq!(
+            inv(&format!("cd \"a b\"&& apply_patch <<'EOF'\n{body}EOF")),
+            Some((body.into(), Some("a b".into())))
+        );
+        assert_eq!(
+            inv("apply_patch <<-'EOF'\n\t*** Begin Patch\n\t*** Add File: a.md\n\t+a\n\t*** End Patch\n\tEOF\n"),
+            Some((body.into(), None))
+        );
+        // Not Codex's forms: run as a program (and looked at after).
+        assert_eq!(inv(&format!("echo hi; apply_patch <<'EOF'\n{body}EOF\n")), None);
+        assert_eq!(inv(&format!("apply_patch <<'EOF'\n{body}EOF\necho done\n")), None);
+        assert_eq!(inv(&format!("apply_patch <<'EOF' && echo done\n{body}EOF\n")), None);
+        assert_eq!(inv(&format!("cd a || apply_patch <<'EOF'\n{body}EOF\n")), None);
+        assert_eq!(inv(&format!("cat <<'EOF' > p\n{body}EOF\n")), None);
+        assert_eq!(inv("apply_patch_helper <<'EOF'\nx\nEOF\n"), None);
+        assert_eq!(inv("echo x > a.md"), None);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Codex: `.codex/hooks.json` (the project layer; Codex runs project hooks once
-//! the user trusts them in `/hooks`). `PreToolUse` on `apply_patch`,
-//! `PostToolUse` after shell commands, `Stop` and `SubagentStop`. Timeout in seconds.
+//! the user trusts them in `/hooks`). `PreToolUse` on `apply_patch` and shell
+//! commands (an `apply_patch` heredoc is a patch), `PostToolUse` after shell
+//! commands, `Stop` and `SubagentStop`. Timeout in seconds.
 
 use super::sandbox::{self, Writer};
 use super::{num, obj, AgentSettings, Entry};
-use crate::hook::codex::PATCH_TOOLS;
+use crate::hook::codex::{PATCH_TOOLS, SHELL_TOOLS};
 use tollgate_engine::recovery::json::Json;
 
 pub const SETTINGS: AgentSettings = AgentSettings {
@@ -29,7 +30,12 @@ fn entries(command: &str) -> Vec<Entry> {
         ])
     };
     vec![
-        Entry { event: "PreToolUse", matcher: Some(format!("^({})$", PATCH_TOOLS.join("|"))), handler: handler() },
+        // Before a shell command too: Codex applies an `apply_patch` heredoc itself, with no PostToolUse.
+        Entry {
+            event: "PreToolUse",
+            matcher: Some(format!("^({}|{})$", PATCH_TOOLS.join("|"), SHELL_TOOLS.join("|"))),
+            handler: handler(),
+        },
         Entry { event: "PostToolUse", matcher: Some("^Bash$".into()), handler: handler() },
         Entry { event: "Stop", matcher: None, handler: handler() },
         Entry { event: "SubagentStop", matcher: None, handler: handler() },

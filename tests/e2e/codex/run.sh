@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The agent guard end to end with the real Codex CLI, offline against a local mock of the
+# Responses API: installs @openai/codex from npm into a cache when missing, then runs e2e.py
+# against the release binary on the real fixture.
+#
+#   tests/e2e/codex/run.sh
+#
+# Env (all optional):
+#   TOLLGATE_BIN    the binary (default: <repo>/target/release/tollgate; built if missing)
+#   CODEX_VERSION   Codex version (default 0.171.0, the one this suite was proven with)
+#   CODEX_PREFIX    npm prefix to install into (default: ~/.cache/tollgate-e2e/codex-$CODEX_VERSION)
+#   WORKDIR         where the runs are kept (default: <repo>/tests/e2e/artifacts/codex); not
+#                   under /tmp: Codex refuses its helper binaries (apply_patch) under the temp dir
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+version="${CODEX_VERSION:-0.171.0}"
+prefix="${CODEX_PREFIX:-$HOME/.cache/tollgate-e2e/codex-$version}"
+codex="$prefix/node_modules/.bin/codex"
+if ! "$codex" --version >/dev/null 2>&1; then
+  echo "installing @openai/codex@$version into $prefix" >&2
+  mkdir -p "$prefix"
+  # The native binary (with its own bubblewrap) comes in the platform package, an optional dependency.
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@openai/codex@$version" >&2
+fi
+bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
+if [ ! -x "$bin" ]; then
+  echo "building $bin (cargo build --release)" >&2
+  (cd "$repo" && env -u CARGO_TARGET_DIR cargo build --release --locked -q)
+fi
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+work="${WORKDIR:-$repo/tests/e2e/artifacts/codex}"
+mkdir -p "$work"
+exec python3 "$here/e2e.py" "$codex" "$bin" "$repo/tests/fixtures/agent-app-factory" "$work"

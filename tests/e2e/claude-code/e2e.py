@@ -48,11 +48,11 @@ def git(proj, *args):
                     *args], cwd=proj, check=True, capture_output=True)
 
 
-def project(d, status="running", client=True, sandbox=False, deny=None, files=None):
+def project(d, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny"):
     """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
     committed; then `tollgate setup claude-code [--sandbox]` as a user runs it. With `deny`
     (a list of permission rules), no hook at all: `.claude/settings.json` holds only
-    `permissions.deny`, so Claude Code's own rules alone decide."""
+    `permissions.<rules>` (`deny` by default), so Claude Code's own rules alone decide."""
     proj = os.path.join(d, "proj")
     shutil.copytree(FIXTURE, proj)
     write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
@@ -66,7 +66,7 @@ def project(d, status="running", client=True, sandbox=False, deny=None, files=No
     git(proj, "add", "-A")
     git(proj, "commit", "-qm", "base")
     if deny is not None:
-        write(os.path.join(proj, ".claude/settings.json"), json.dumps({"permissions": {"deny": deny}}, indent=2) + "\n")
+        write(os.path.join(proj, ".claude/settings.json"), json.dumps({"permissions": {rules: deny}}, indent=2) + "\n")
         return proj
     out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj] + (["--sandbox"] if sandbox else []),
                          capture_output=True, text=True)
@@ -78,13 +78,18 @@ def project(d, status="running", client=True, sandbox=False, deny=None, files=No
     return proj
 
 
-def run_case(name, turns, status="running", client=True, sandbox=False, deny=None, files=None):
+def run_case(name, turns, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny",
+             mode="acceptEdits", trusted=False):
     d = os.path.join(RUNS, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    proj = project(d, status, client, sandbox, deny, files)
+    proj = project(d, status, client, sandbox, deny, files, rules)
     home = os.path.join(d, "home")
     os.makedirs(home)
+    if trusted:
+        # The person accepted the workspace trust dialog for this project (Claude Code records it
+        # in ~/.claude.json); without it, a project's `allow` rules are not applied at all.
+        write(os.path.join(home, ".claude.json"), json.dumps({"projects": {proj: {"hasTrustDialogAccepted": True}}}))
     script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
     write(script, json.dumps(turns + [DONE], ensure_ascii=False))
     mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_anthropic.py"), "--script", script,
@@ -101,7 +106,7 @@ def run_case(name, turns, status="running", client=True, sandbox=False, deny=Non
                HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
                NO_PROXY="127.0.0.1,localhost")
     cmd = [CLAUDE, "-p", "build the stage", "--output-format", "stream-json", "--verbose",
-           "--permission-mode", "acceptEdits"]
+           "--permission-mode", mode]
     t0 = time.time()
     try:
         cp = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=90)
@@ -337,6 +342,30 @@ def main():
                   "".join(cell) == "print(2)", after)
             check(f"{case}: a success tool_result, no denial", tr.get("is_error") in (None, False) and not denials,
                   json.dumps(tr)[:300] + str(denials))
+
+    # 12. The same rules in `allow` (permission mode `default`: a write needs a rule, or a prompt,
+    # which `-p` cannot show) and in `ask` (mode `acceptEdits`: writes go through unless a rule asks).
+    for case, rules, mode, rule, trusted, effective in [
+            ("allow-write-rule", "allow", "default", "Write(artifacts/prd/**)", True, False),
+            ("allow-edit-rule", "allow", "default", "Edit(artifacts/prd/**)", True, True),
+            ("allow-edit-rule-untrusted", "allow", "default", "Edit(artifacts/prd/**)", False, True),
+            ("ask-write-rule", "ask", "acceptEdits", "Write(artifacts/prd/**)", False, False),
+            ("ask-edit-rule", "ask", "acceptEdits", "Edit(artifacts/prd/**)", False, True)]:
+        c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule], rules=rules,
+                     mode=mode, trusted=trusted)
+        p = os.path.join(c["proj"], "artifacts/prd/denied.md")
+        tr = tool_result(c, 1)
+        denials = [d.get("tool_name") for d in c["result"].get("permission_denials", [])]
+        check_reports(case, c["proj"], rule, effective)
+        written = os.path.exists(p) and open(p, "rb").read() == content.encode()
+        refused = (not os.path.exists(p) and tr.get("is_error") is True and denials == ["Write"]
+                   and "but you haven't granted it yet" in text_of(tr))
+        # An allow rule that works lets the Write through; an ask rule that works asks, and `-p`
+        # cannot answer, so the Write is refused. An untrusted project's allow rules do nothing.
+        lets_through = (effective and trusted) if rules == "allow" else not effective
+        what = "lets the Write through (the exact bytes)" if lets_through else "leaves the Write refused"
+        check(f"{case}: `{rule}` in `{rules}`{'' if trusted or rules == 'ask' else ', project not trusted,'} {what}",
+              written if lets_through else refused, json.dumps(tr)[:300] + str(denials))
 
     print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
     sys.exit(1 if failures else 0)

@@ -291,7 +291,9 @@ def main():
     for case, rule, effective in [("deny-write-rule", "Write(artifacts/prd/**)", False),
                                   ("deny-edit-rule", "Edit(artifacts/prd/**)", True),
                                   ("deny-multiedit-rule", "MultiEdit(artifacts/prd/**)", False),
-                                  ("deny-notebookedit-rule", "NotebookEdit(artifacts/prd/**)", False)]:
+                                  ("deny-notebookedit-rule", "NotebookEdit(artifacts/prd/**)", False),
+                                  ("deny-write-anywhere", "Write(**)", False),
+                                  ("deny-edit-anywhere", "Edit(**)", True)]:
         c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule])
         p = os.path.join(c["proj"], "artifacts/prd/denied.md")
         tr = tool_result(c, 1)
@@ -349,6 +351,7 @@ def main():
             ("allow-write-rule", "allow", "default", "Write(artifacts/prd/**)", True, False),
             ("allow-edit-rule", "allow", "default", "Edit(artifacts/prd/**)", True, True),
             ("allow-edit-rule-untrusted", "allow", "default", "Edit(artifacts/prd/**)", False, True),
+            ("allow-write-tool", "allow", "default", "Write", True, True),
             ("ask-write-rule", "ask", "acceptEdits", "Write(artifacts/prd/**)", False, False),
             ("ask-edit-rule", "ask", "acceptEdits", "Edit(artifacts/prd/**)", False, True)]:
         c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule], rules=rules,
@@ -366,6 +369,23 @@ def main():
         what = "lets the Write through (the exact bytes)" if lets_through else "leaves the Write refused"
         check(f"{case}: `{rule}` in `{rules}`{'' if trusted or rules == 'ask' else ', project not trusted,'} {what}",
               written if lets_through else refused, json.dumps(tr)[:300] + str(denials))
+
+    # 13. Rules that name the whole tool: `Write` and `Write(*)` in `deny` take the Write tool away
+    # (not reported); `Write()` does nothing, and is not reported either (a known gap: its `Edit()`
+    # form would be no better).
+    for case, rule, removes in [("deny-write-tool", "Write", True), ("deny-write-star", "Write(*)", True),
+                                ("deny-write-empty", "Write()", False)]:
+        c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule])
+        p = os.path.join(c["proj"], "artifacts/prd/denied.md")
+        tr = tool_result(c, 1)
+        check_reports(case, c["proj"], rule, True)
+        if removes:
+            check(f"{case}: `{rule}` takes the Write tool away: the file never exists",
+                  not os.path.exists(p) and tr.get("is_error") is True
+                  and "No such tool available: Write" in text_of(tr), json.dumps(tr)[:300])
+        else:
+            check(f"{case}: `{rule}` does not stop the Write (the exact bytes)",
+                  os.path.exists(p) and open(p, "rb").read() == content.encode(), json.dumps(tr)[:300])
 
     print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
     sys.exit(1 if failures else 0)

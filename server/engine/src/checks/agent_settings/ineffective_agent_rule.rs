@@ -3,8 +3,8 @@
 //! Claude Code checks every file write (its `Write`, `Edit` and `NotebookEdit`
 //! tools) against `Edit(...)` path rules only; the real CLI (2.1.197) let a
 //! `Write` through a `Write(x/**)` deny rule and stopped it with `Edit(x/**)`
-//! (`tests/e2e/claude-code/`). A tool rule without a path (`"Write"`) is
-//! effective and is not reported.
+//! (`tests/e2e/claude-code/`); likewise in `ask` and `allow`. A tool rule
+//! without a path (`"Write"`) is effective and is not reported.
 
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Fix};
@@ -18,7 +18,8 @@ pub fn check(ctx: &Context, sink: &mut Sink) {
         let Some(settings) = &loaded.model else { continue };
         for rule in &settings.rules {
             let (tool, Some(spec)) = rule.parts() else { continue };
-            // `Tool()` and `Tool(*)` name the whole tool, not a path.
+            // `Write(*)` names the whole tool (the real CLI took `Write` away under it in `deny`).
+            // `Write()` does nothing there either, but no form known to work replaces it: left alone.
             if !NOT_CONSULTED.contains(&tool) || spec.is_empty() || spec == "*" {
                 continue;
             }

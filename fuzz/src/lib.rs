@@ -11,7 +11,7 @@ use tollgate_engine::changes::Change;
 use tollgate_engine::diagnostic::SeverityOverrides;
 use tollgate_engine::fs_view::FsView;
 use tollgate_engine::model::scope::Op;
-use tollgate_engine::model::{evidence, matrix, pipeline, scope, state};
+use tollgate_engine::model::{agent_settings, evidence, matrix, pipeline, scope, state};
 use tollgate_engine::root::Root;
 use tollgate_engine::{Diagnostic, TextRange};
 use tollgate_yaml::{Limits, Node, NodeKind};
@@ -84,12 +84,13 @@ pub fn yaml_tree(data: &[u8]) {
 
 // ----- models ----------------------------------------------------------------
 
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "pipeline.yaml",
     "policies/capability.matrix.md",
     ".factory/state.json",
     ".factory/scope.yaml",
     ".factory/evidence.jsonl",
+    ".claude/settings.json",
 ];
 
 /// Answers existence questions from a hash, the same way every time.
@@ -107,7 +108,7 @@ fn check_loaded<T>(l: &tollgate_engine::model::Loaded<T>) {
     }
 }
 
-/// First byte: which file (0-4), or all five (5+) split at NUL bytes and analysed together.
+/// First byte: which file (0-5), or all six (6, 7) split at NUL bytes and analysed together.
 pub fn models(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
     let text = text_of(rest);
@@ -117,6 +118,7 @@ pub fn models(data: &[u8]) {
         2 => check_loaded(&state::load(KINDS[2], Arc::from(text.as_str()))),
         3 => check_loaded(&scope::load(KINDS[3], Arc::from(text.as_str()))),
         4 => check_loaded(&evidence::load(KINDS[4], Arc::from(text.as_str()))),
+        5 => check_loaded(&agent_settings::load(KINDS[5], Arc::from(text.as_str()))),
         _ => analyse_all(mode, &text),
     }
 }

@@ -382,6 +382,7 @@ fn rule_summary(code: Code) -> String {
         Code::OutOfScope => "An edit outside the retained scope",
         Code::DeletedOutput => "A completed stage's output was deleted",
         Code::StageSummary => "What the current stage wrote outside its bounds",
+        Code::IneffectiveAgentRule => "A Claude Code path rule it never consults for file writes",
     };
     s.to_string()
 }

@@ -397,7 +397,7 @@ fn list_codes_gives_every_code_its_default_severity_and_class() {
     let run = tollgate(dir.path(), &["check", "--list-codes"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 1 + 26, "{}", run.stdout);
+    assert_eq!(lines.len(), 1 + 27, "{}", run.stdout);
     for line in [
         "code                        severity     class         description",
         "yaml-syntax                 error        definition    A YAML or JSON syntax error",
@@ -407,6 +407,7 @@ fn list_codes_gives_every_code_its_default_severity_and_class() {
         "unauthorized-write          error        policy        A write outside the current stage's permissions",
         "out-of-scope                warning      scope         An edit outside the retained scope",
         "stage-summary               information  build         What the current stage wrote outside its bounds",
+        "ineffective-agent-rule      warning      definition    A Claude Code path rule it never consults for file writes",
     ] {
         assert!(lines.contains(&line), "missing {line:?} in\n{}", run.stdout);
     }
@@ -417,7 +418,7 @@ fn list_codes_gives_every_code_its_default_severity_and_class() {
     assert_eq!(json.code, 0);
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
     let rows = v["codes"].as_array().unwrap();
-    assert_eq!(rows.len(), 26);
+    assert_eq!(rows.len(), 27);
     assert_eq!(
         rows.iter().find(|c| c["code"] == "missing-evidence").unwrap(),
         &serde_json::json!({"code": "missing-evidence", "severity": "error", "class": "evidence",

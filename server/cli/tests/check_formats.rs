@@ -243,7 +243,7 @@ fn github_annotations_escape_properties_and_data() {
     assert_eq!((code, stderr.as_str()), (1, ""));
 }
 
-const ALL_CODES: [&str; 26] = [
+const ALL_CODES: [&str; 27] = [
     "yaml-syntax",
     "duplicate-key",
     "unknown-key",
@@ -270,6 +270,7 @@ const ALL_CODES: [&str; 26] = [
     "out-of-scope",
     "deleted-output",
     "stage-summary",
+    "ineffective-agent-rule",
 ];
 
 #[test]

@@ -55,6 +55,8 @@ codes! {
     OutOfScope = "out-of-scope", Warning, Scope;
     DeletedOutput = "deleted-output", Warning, Build;
     StageSummary = "stage-summary", Information, Build;
+    // Not in the contract: Claude Code's own permission rules (`.claude/settings*.json`).
+    IneffectiveAgentRule = "ineffective-agent-rule", Warning, Definition;
 }
 
 impl std::str::FromStr for Code {
@@ -294,7 +296,7 @@ mod tests {
         for c in Code::ALL {
             assert_eq!(c.as_str().parse::<Code>().unwrap(), *c);
         }
-        assert_eq!(Code::ALL.len(), 26);
+        assert_eq!(Code::ALL.len(), 27);
         let b = Code::OutOfScope.blocker();
         assert_eq!((b.class, b.return_to), (BlockerClass::Scope, ReturnTo::Exploration));
         assert_eq!(Code::MissingOutput.blocker().return_to, ReturnTo::Build);

@@ -48,9 +48,11 @@ def git(proj, *args):
                     *args], cwd=proj, check=True, capture_output=True)
 
 
-def project(d, status="running", client=True, sandbox=False):
+def project(d, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny"):
     """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
-    committed; then `tollgate setup claude-code [--sandbox]` as a user runs it."""
+    committed; then `tollgate setup claude-code [--sandbox]` as a user runs it. With `deny`
+    (a list of permission rules), no hook at all: `.claude/settings.json` holds only
+    `permissions.<rules>` (`deny` by default), so Claude Code's own rules alone decide."""
     proj = os.path.join(d, "proj")
     shutil.copytree(FIXTURE, proj)
     write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
@@ -58,9 +60,14 @@ def project(d, status="running", client=True, sandbox=False):
     write(os.path.join(proj, "artifacts/backend/src/app.ts"), "export {}\n")
     if client:
         write(os.path.join(proj, "artifacts/client/App.tsx"), "export {}\n")
+    for rel, text in (files or {}).items():
+        write(os.path.join(proj, rel), text)
     git(proj, "init", "-q")
     git(proj, "add", "-A")
     git(proj, "commit", "-qm", "base")
+    if deny is not None:
+        write(os.path.join(proj, ".claude/settings.json"), json.dumps({"permissions": {rules: deny}}, indent=2) + "\n")
+        return proj
     out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj] + (["--sandbox"] if sandbox else []),
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -71,13 +78,18 @@ def project(d, status="running", client=True, sandbox=False):
     return proj
 
 
-def run_case(name, turns, status="running", client=True, sandbox=False):
+def run_case(name, turns, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny",
+             mode="acceptEdits", trusted=False):
     d = os.path.join(RUNS, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    proj = project(d, status, client, sandbox)
+    proj = project(d, status, client, sandbox, deny, files, rules)
     home = os.path.join(d, "home")
     os.makedirs(home)
+    if trusted:
+        # The person accepted the workspace trust dialog for this project (Claude Code records it
+        # in ~/.claude.json); without it, a project's `allow` rules are not applied at all.
+        write(os.path.join(home, ".claude.json"), json.dumps({"projects": {proj: {"hasTrustDialogAccepted": True}}}))
     script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
     write(script, json.dumps(turns + [DONE], ensure_ascii=False))
     mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_anthropic.py"), "--script", script,
@@ -94,7 +106,7 @@ def run_case(name, turns, status="running", client=True, sandbox=False):
                HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
                NO_PROXY="127.0.0.1,localhost")
     cmd = [CLAUDE, "-p", "build the stage", "--output-format", "stream-json", "--verbose",
-           "--permission-mode", "acceptEdits"]
+           "--permission-mode", mode]
     t0 = time.time()
     try:
         cp = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=90)
@@ -145,6 +157,23 @@ def texts(c, step):
 
 def write_call(path, content):
     return [{"type": "tool_use", "name": "Write", "input": {"file_path": "__PROJECT__/" + path, "content": content}}]
+
+
+def check_reports(case, proj, rule, effective):
+    """`tollgate check` reports `rule` (in `.claude/settings.json`) as `ineffective-agent-rule`, on its
+    JSON string, exactly when it is not `effective`; nothing else in `.claude/`."""
+    settings = read(os.path.join(proj, ".claude/settings.json"))
+    quoted = json.dumps(rule)
+    start = settings.index(quoted)
+    line = settings[:start].count("\n")
+    col = start - (settings.rfind("\n", 0, start) + 1)
+    found = subprocess.run([TOLLGATE, "check", proj, "--format", "json"], capture_output=True, text=True)
+    findings = [(f["code"], f["path"], f["range"]) for f in json.loads(found.stdout)["findings"]
+                if f["path"].startswith(".claude/")]
+    expected = [] if effective else [("ineffective-agent-rule", ".claude/settings.json", {
+        "start": {"line": line, "character": col}, "end": {"line": line, "character": col + len(quoted)}})]
+    check(f"{case}: tollgate check reports {'nothing' if effective else 'exactly the ineffective rule'}",
+          findings == expected, str(findings))
 
 
 def main():
@@ -255,6 +284,108 @@ def main():
     check("sandbox: a new top-level file is not closed (only what existed is), and the hook reports it",
           os.path.exists(os.path.join(proj, "newtop.md"))
           and "- unauthorized-write: `newtop.md`: stage `code` created `newtop.md`" in told, told[:600])
+
+    # 10. Claude Code's own deny rules, tollgate's hook not installed: which form stops a Write?
+    # (`tollgate check` reports the forms that do not as `ineffective-agent-rule`.)
+    content = "# denied?\n"
+    for case, rule, effective in [("deny-write-rule", "Write(artifacts/prd/**)", False),
+                                  ("deny-edit-rule", "Edit(artifacts/prd/**)", True),
+                                  ("deny-multiedit-rule", "MultiEdit(artifacts/prd/**)", False),
+                                  ("deny-notebookedit-rule", "NotebookEdit(artifacts/prd/**)", False),
+                                  ("deny-write-anywhere", "Write(**)", False),
+                                  ("deny-edit-anywhere", "Edit(**)", True)]:
+        c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule])
+        p = os.path.join(c["proj"], "artifacts/prd/denied.md")
+        tr = tool_result(c, 1)
+        denials = [d.get("tool_name") for d in c["result"].get("permission_denials", [])]
+        check_reports(case, c["proj"], rule, effective)
+        no_known = [l for l in c["err"].splitlines() if "no known tool" in l]
+        if no_known:
+            print(f"      {case}: Claude Code said on stderr: {no_known[0].strip()[:200]}", flush=True)
+        if effective:
+            check(f"{case}: `{rule}` stops the Write: the file never exists",
+                  not os.path.exists(p), read(p) if os.path.exists(p) else "")
+            # Refused by the settings before any prompt: an error, not a `permission_denials` entry.
+            check(f"{case}: the model receives the refusal as an error tool_result",
+                  tr.get("is_error") is True
+                  and "File is in a directory that is denied by your permission settings." in text_of(tr),
+                  json.dumps(tr)[:300] + str(denials))
+        else:
+            check(f"{case}: `{rule}` does not stop the Write: the file holds exactly the bytes written",
+                  os.path.exists(p) and open(p, "rb").read() == content.encode(), "absent")
+            check(f"{case}: a success tool_result, no denial", tr.get("is_error") in (None, False) and not denials,
+                  json.dumps(tr)[:300] + str(denials))
+
+    # 11. A NotebookEdit of a notebook there, under a `NotebookEdit(...)` or an `Edit(...)` deny rule.
+    nb_rel = "artifacts/prd/n.ipynb"
+    notebook = json.dumps({"cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": ["print(1)"],
+                                      "outputs": [], "execution_count": None}],
+                           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+    nb = "__PROJECT__/" + nb_rel
+    for case, rule, effective in [("notebook-deny-notebookedit-rule", "NotebookEdit(artifacts/prd/**)", False),
+                                  ("notebook-deny-edit-rule", "Edit(artifacts/prd/**)", True)]:
+        c = run_case(case, [[{"type": "tool_use", "name": "Read", "input": {"file_path": nb}}],
+                            [{"type": "tool_use", "name": "NotebookEdit", "input": {
+                                "notebook_path": nb, "cell_id": "c1", "new_source": "print(2)",
+                                "edit_mode": "replace"}}]],
+                     status="idle", deny=[rule], files={nb_rel: notebook})
+        after = read(os.path.join(c["proj"], nb_rel))
+        tr = tool_result(c, 2)
+        denials = [d.get("tool_name") for d in c["result"].get("permission_denials", [])]
+        check_reports(case, c["proj"], rule, effective)
+        if effective:
+            check(f"{case}: `{rule}` stops the NotebookEdit: the notebook keeps its bytes", after == notebook, after)
+            check(f"{case}: an error tool_result, and Claude Code lists the NotebookEdit as a denial",
+                  tr.get("is_error") is True and "has been denied" in text_of(tr) and denials == ["NotebookEdit"],
+                  json.dumps(tr)[:300] + str(denials))
+        else:
+            cell = json.loads(after)["cells"][0]["source"]
+            check(f"{case}: `{rule}` does not stop even a NotebookEdit: the cell now holds the new source",
+                  "".join(cell) == "print(2)", after)
+            check(f"{case}: a success tool_result, no denial", tr.get("is_error") in (None, False) and not denials,
+                  json.dumps(tr)[:300] + str(denials))
+
+    # 12. The same rules in `allow` (permission mode `default`: a write needs a rule, or a prompt,
+    # which `-p` cannot show) and in `ask` (mode `acceptEdits`: writes go through unless a rule asks).
+    for case, rules, mode, rule, trusted, effective in [
+            ("allow-write-rule", "allow", "default", "Write(artifacts/prd/**)", True, False),
+            ("allow-edit-rule", "allow", "default", "Edit(artifacts/prd/**)", True, True),
+            ("allow-edit-rule-untrusted", "allow", "default", "Edit(artifacts/prd/**)", False, True),
+            ("allow-write-tool", "allow", "default", "Write", True, True),
+            ("ask-write-rule", "ask", "acceptEdits", "Write(artifacts/prd/**)", False, False),
+            ("ask-edit-rule", "ask", "acceptEdits", "Edit(artifacts/prd/**)", False, True)]:
+        c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule], rules=rules,
+                     mode=mode, trusted=trusted)
+        p = os.path.join(c["proj"], "artifacts/prd/denied.md")
+        tr = tool_result(c, 1)
+        denials = [d.get("tool_name") for d in c["result"].get("permission_denials", [])]
+        check_reports(case, c["proj"], rule, effective)
+        written = os.path.exists(p) and open(p, "rb").read() == content.encode()
+        refused = (not os.path.exists(p) and tr.get("is_error") is True and denials == ["Write"]
+                   and "but you haven't granted it yet" in text_of(tr))
+        # An allow rule that works lets the Write through; an ask rule that works asks, and `-p`
+        # cannot answer, so the Write is refused. An untrusted project's allow rules do nothing.
+        lets_through = (effective and trusted) if rules == "allow" else not effective
+        what = "lets the Write through (the exact bytes)" if lets_through else "leaves the Write refused"
+        check(f"{case}: `{rule}` in `{rules}`{'' if trusted or rules == 'ask' else ', project not trusted,'} {what}",
+              written if lets_through else refused, json.dumps(tr)[:300] + str(denials))
+
+    # 13. Rules that name the whole tool: `Write` and `Write(*)` in `deny` take the Write tool away
+    # (not reported); `Write()` does nothing, and is not reported either (a known gap: its `Edit()`
+    # form would be no better).
+    for case, rule, removes in [("deny-write-tool", "Write", True), ("deny-write-star", "Write(*)", True),
+                                ("deny-write-empty", "Write()", False)]:
+        c = run_case(case, [write_call("artifacts/prd/denied.md", content)], status="idle", deny=[rule])
+        p = os.path.join(c["proj"], "artifacts/prd/denied.md")
+        tr = tool_result(c, 1)
+        check_reports(case, c["proj"], rule, True)
+        if removes:
+            check(f"{case}: `{rule}` takes the Write tool away: the file never exists",
+                  not os.path.exists(p) and tr.get("is_error") is True
+                  and "No such tool available: Write" in text_of(tr), json.dumps(tr)[:300])
+        else:
+            check(f"{case}: `{rule}` does not stop the Write (the exact bytes)",
+                  os.path.exists(p) and open(p, "rb").read() == content.encode(), json.dumps(tr)[:300])
 
     print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
     sys.exit(1 if failures else 0)

@@ -59,11 +59,14 @@ impl Snapshot {
                 ],
             }
         }
-        let mut others = Vec::with_capacity(8);
+        let mut others = Vec::with_capacity(12);
         others.extend(held(&self.matrix));
         others.extend(held(&self.state));
         others.extend(held(&self.scope));
         others.extend(held(&self.evidence));
+        for slot in &self.agent_settings {
+            others.extend(held(slot));
+        }
         Basis {
             pipeline_gen: self.pipeline_gen,
             pipeline_path: self.pipeline.as_ref().map(|s| s.current.path.clone()),

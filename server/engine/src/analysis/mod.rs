@@ -13,7 +13,7 @@ use crate::checks::{self, Context, Sink};
 use crate::diagnostic::{Code, Diagnostic, Finding, SeverityOverrides};
 use crate::fs_view::FsView;
 use crate::model::pipeline::{Facets, Stage, StageEdit};
-use crate::model::{evidence, matrix, pipeline, scope, state, Loaded};
+use crate::model::{agent_settings, evidence, matrix, pipeline, scope, state, Loaded};
 use crate::root::Root;
 use tollgate_text::TextRange;
 
@@ -35,6 +35,8 @@ pub enum FileKind {
     Scope,
     Evidence,
     ErrorLog,
+    /// Claude Code's settings at the root (`agent_settings::FILES`).
+    AgentSettings,
     /// Any other YAML or JSON file: checked for syntax and duplicate keys only.
     OtherYaml,
     Other,
@@ -55,6 +57,8 @@ impl Root {
             FileKind::Evidence
         } else if rel == l.error_log {
             FileKind::ErrorLog
+        } else if agent_settings::is_settings(rel) {
+            FileKind::AgentSettings
         } else if [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e)) {
             FileKind::OtherYaml
         } else {
@@ -109,6 +113,8 @@ pub struct Snapshot {
     pub state: Option<Slot<state::State>>,
     pub scope: Option<Slot<scope::Scope>>,
     pub evidence: Option<Slot<evidence::Evidence>>,
+    /// Claude Code's settings files, in `agent_settings::FILES` order.
+    pub agent_settings: [Option<Slot<agent_settings::AgentSettings>>; 2],
     /// Where the current pipeline text's stage items lie (None when it has no block
     /// list of stages or no model): lets `set` re-read only the item an edit is in.
     pipeline_layout: Option<Arc<pipeline::Layout>>,
@@ -128,6 +134,7 @@ impl Snapshot {
             state: None,
             scope: None,
             evidence: None,
+            agent_settings: [None, None],
             pipeline_layout: None,
             pipeline_gen: 0,
             last_edit: None,
@@ -140,7 +147,8 @@ impl Snapshot {
         let mut snap = Snapshot::empty(root);
         let mut errors = Vec::new();
         let l = snap.root.layout.clone();
-        for rel in [&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence] {
+        let settings = agent_settings::FILES.map(String::from);
+        for rel in [&l.pipeline, &l.matrix, &l.state, &l.scope, &l.evidence].into_iter().chain(&settings) {
             let path = snap.root.dir.join(rel);
             if let Some(size) = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len()) {
                 if size > MAX_MODELLED_BYTES {
@@ -173,7 +181,12 @@ impl Snapshot {
         let kind = self.root.kind_of(rel);
         let modelled = matches!(
             kind,
-            FileKind::Pipeline | FileKind::Matrix | FileKind::State | FileKind::Scope | FileKind::Evidence
+            FileKind::Pipeline
+                | FileKind::Matrix
+                | FileKind::State
+                | FileKind::Scope
+                | FileKind::Evidence
+                | FileKind::AgentSettings
         );
         if let Some(t) = text.as_ref().filter(|t| modelled && t.len() as u64 > MAX_MODELLED_BYTES) {
             self.set_too_large(rel, t.len() as u64, t.as_bytes());
@@ -185,6 +198,9 @@ impl Snapshot {
             FileKind::State => put(&mut self.state, text, |t| state::load(rel, t)),
             FileKind::Scope => put(&mut self.scope, text, |t| scope::load(rel, t)),
             FileKind::Evidence => put(&mut self.evidence, text, |t| evidence::load(rel, t)),
+            FileKind::AgentSettings => {
+                put(self.settings_slot(rel).expect("a settings file"), text, |t| agent_settings::load(rel, t))
+            }
             _ => return false,
         }
         true
@@ -227,6 +243,7 @@ impl Snapshot {
             FileKind::State => put(&mut self.state, rel, text, diag),
             FileKind::Scope => put(&mut self.scope, rel, text, diag),
             FileKind::Evidence => put(&mut self.evidence, rel, text, diag),
+            FileKind::AgentSettings => put(self.settings_slot(rel).expect("a settings file"), rel, text, diag),
             _ => {}
         }
     }
@@ -276,8 +293,18 @@ impl Snapshot {
             FileKind::State => t(&self.state),
             FileKind::Scope => t(&self.scope),
             FileKind::Evidence => t(&self.evidence),
+            FileKind::AgentSettings => {
+                let i = agent_settings::FILES.iter().position(|f| *f == rel)?;
+                t(&self.agent_settings[i])
+            }
             _ => None,
         }
+    }
+
+    /// The slot of settings file `rel` (one of `agent_settings::FILES`).
+    fn settings_slot(&mut self, rel: &str) -> Option<&mut Option<Slot<agent_settings::AgentSettings>>> {
+        let i = agent_settings::FILES.iter().position(|f| *f == rel)?;
+        Some(&mut self.agent_settings[i])
     }
 
     pub fn pipeline(&self) -> Option<&pipeline::Pipeline> {
@@ -338,6 +365,9 @@ impl Snapshot {
             state: self.state.as_ref().map(Slot::for_checks),
             scope: self.scope.as_ref().map(Slot::for_checks),
             evidence: self.evidence.as_ref().map(Slot::for_checks),
+            // As they are now: nothing else reads them, so a file that does not
+            // parse has only its syntax finding (no last good model to fall back on).
+            agent_settings: [0, 1].map(|i| self.agent_settings[i].as_ref().map(|s| &*s.current)),
             fs,
             changes: if self.run_is_active() { changes } else { &[] },
             git,
@@ -365,6 +395,9 @@ impl Snapshot {
         own(&self.state, out);
         own(&self.scope, out);
         own(&self.evidence, out);
+        for slot in &self.agent_settings {
+            own(slot, out);
+        }
     }
 }
 

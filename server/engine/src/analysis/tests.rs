@@ -125,3 +125,50 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Claude Code's settings at the root are loaded with the other files, re-read on
+/// `set`, and checked: a broken text has its JSON syntax finding only (never a
+/// panic, never a finding of the old text), a fixed one its rule findings again,
+/// and an analysis from the previous one sees the change.
+#[test]
+fn agent_settings_are_loaded_set_and_checked() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&src, dir.path());
+    let good = "{\n  \"permissions\": {\"deny\": [\"Write(artifacts/prd/**)\"]}\n}\n";
+    std::fs::create_dir_all(dir.path().join(".claude")).expect("mkdir");
+    std::fs::write(dir.path().join(".claude/settings.local.json"), good).expect("write");
+    let (mut snap, errors) = Snapshot::load(Root::at(dir.path()).expect("root"));
+    assert!(errors.is_empty(), "{errors:?}");
+    let fs = DiskFs::new(dir.path().to_path_buf());
+    let none = SeverityOverrides::default();
+    let of = |findings: &[Finding]| -> Vec<(String, &'static str, TextRange)> {
+        findings
+            .iter()
+            .filter(|f| f.path.starts_with(".claude/"))
+            .map(|f| (f.path.to_string(), f.diagnostic.code.as_str(), f.diagnostic.range))
+            .collect()
+    };
+    let rel = ".claude/settings.local.json";
+    assert_eq!(snap.root.kind_of(rel), FileKind::AgentSettings);
+    assert_eq!(snap.text(rel).as_deref(), Some(good));
+    let s = good.find("\"Write").expect("rule") as u32;
+    let rule = TextRange::new(s, s + "\"Write(artifacts/prd/**)\"".len() as u32);
+    let first = snap.analyze_since(None, &fs, &[], None, &none);
+    assert_eq!(of(&first.findings), [(rel.to_string(), "ineffective-agent-rule", rule)]);
+
+    let broken = "{\n  \"permissions\": {\"deny\": [\"Write(artifacts/prd/**)\",]}\n}\n";
+    assert!(snap.set(rel, Some(broken.into())));
+    let second = snap.analyze_since(Some(first), &fs, &[], None, &none);
+    let comma = broken.find(",]").expect("comma") as u32 + 1;
+    assert_eq!(of(&second.findings), [(rel.to_string(), "yaml-syntax", TextRange::new(comma, comma + 1))]);
+
+    assert!(snap.set(rel, Some(good.replace("Write(", "Edit(").into())));
+    let third = snap.analyze_since(Some(second), &fs, &[], None, &none);
+    assert!(of(&third.findings).is_empty(), "{:?}", third.findings);
+
+    assert!(snap.set(".claude/settings.json", Some(good.into())));
+    assert!(snap.set(rel, None));
+    let fourth = snap.analyze_since(Some(third), &fs, &[], None, &none);
+    assert_eq!(of(&fourth.findings), [(".claude/settings.json".to_string(), "ineffective-agent-rule", rule)]);
+}

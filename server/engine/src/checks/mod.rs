@@ -2,6 +2,7 @@
 //! (`missing-output` is in `state/missing_output.rs`). Per-file format checks
 //! (syntax, keys, values) are made by the loaders in `crate::model`.
 
+pub mod agent_settings;
 pub mod edits;
 pub mod git;
 pub mod permissions;
@@ -14,6 +15,7 @@ use std::path::Path;
 use crate::changes::{Change, GitFacts};
 use crate::diagnostic::{Diagnostic, Finding};
 use crate::fs_view::FsView;
+use crate::model::agent_settings::AgentSettings;
 use crate::model::evidence::Evidence;
 use crate::model::matrix::Matrix;
 use crate::model::pipeline::Pipeline;
@@ -29,6 +31,8 @@ pub struct Context<'a> {
     pub state: Option<&'a Loaded<State>>,
     pub scope: Option<&'a Loaded<Scope>>,
     pub evidence: Option<&'a Loaded<Evidence>>,
+    /// Claude Code's settings at the root (`agent_settings::FILES` order), as they are now.
+    pub agent_settings: [Option<&'a Loaded<AgentSettings>>; 2],
     pub fs: &'a dyn FsView,
     /// Changed paths while a run is active (empty otherwise).
     pub changes: &'a [Change],
@@ -92,6 +96,7 @@ pub fn run_files(ctx: &Context, sink: &mut Sink) {
     scope::run(ctx, sink);
     git::run(ctx, sink);
     edits::run(ctx, sink);
+    agent_settings::run(ctx, sink);
 }
 
 /// The codes `run_stage` makes.

@@ -6,6 +6,7 @@
 //! `invalid-value`, `missing-key`, `matrix-malformed`. Cross-file checks live in
 //! `crate::checks`.
 
+pub mod agent_settings;
 pub mod evidence;
 pub mod matrix;
 pub mod pipeline;

@@ -25,6 +25,7 @@ fn run(p: &Loaded<Pipeline>, m: Option<&Loaded<Matrix>>) -> Sink {
         state: None,
         scope: None,
         evidence: None,
+        agent_settings: [None, None],
         fs: &NoFs,
         changes: &[],
         git: None,

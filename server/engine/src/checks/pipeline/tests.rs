@@ -27,6 +27,7 @@ pub(crate) fn run(p: &Loaded<Pipeline>, fs: &dyn FsView) -> Sink {
         state: None,
         scope: None,
         evidence: None,
+        agent_settings: [None, None],
         fs,
         changes: &[],
         git: None,

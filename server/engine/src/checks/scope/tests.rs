@@ -26,6 +26,7 @@ fn run(s: &Loaded<Scope>, e: Option<&Loaded<Evidence>>) -> Sink {
         state: None,
         scope: Some(s),
         evidence: e,
+        agent_settings: [None, None],
         fs: &NoFs,
         changes: &[],
         git: None,

@@ -5,7 +5,7 @@
 #
 #   bash tests/run.sh            # every suite
 #   bash tests/run.sh quick      # rust grammar vscode-unit: no browser, no Neovim, no root
-#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture claude-code fuzz
+#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture claude-code gemini-cli fuzz
 #
 # Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/, the pictures of
 # `status --format mermaid|html` in tests/e2e/artifacts/picture/.
@@ -14,7 +14,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 unset CARGO_TARGET_DIR   # the e2e suites use target/release/tollgate
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture claude-code fuzz)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture claude-code gemini-cli fuzz)
 [ "${SUITES[*]}" = quick ] && SUITES=(rust grammar vscode-unit)
 LOGS="$REPO/tests/e2e/artifacts"
 mkdir -p "$LOGS"
@@ -54,7 +54,8 @@ for suite in "${SUITES[@]}"; do
     # The stable runner: a nightly libFuzzer build takes far longer than CI should.
     fuzz) run fuzz env FUZZ_STABLE=1 FUZZ_SECONDS=10 bash tests/fuzz.sh ;;
     claude-code) run claude-code bash -c "$(declare -f need_release); need_release && bash tests/e2e/claude-code/run.sh" ;;
-    *) echo "unknown suite: $suite (quick, or some of: rust grammar vscode-unit nvim vscode picture claude-code fuzz)"; exit 2 ;;
+    gemini-cli) run gemini-cli bash -c "$(declare -f need_release); need_release && bash tests/e2e/gemini-cli/run.sh" ;;
+    *) echo "unknown suite: $suite (quick, or some of: rust grammar vscode-unit nvim vscode picture claude-code gemini-cli fuzz)"; exit 2 ;;
   esac
 done
 

@@ -88,7 +88,9 @@ def run_case(name, turns, status="running", client=True):
     write(os.path.join(home, ".gemini/settings.json"), json.dumps(USER_SETTINGS, indent=2) + "\n")
     write(os.path.join(home, ".gemini/trustedFolders.json"), json.dumps({proj: "TRUST_FOLDER"}, indent=2) + "\n")
     script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
-    write(script, json.dumps(turns + [DONE], ensure_ascii=False))
+    # A subagent's conversation (its first prompt carries E2E-SUBAGENT) has turns of its own.
+    script_turns = dict(turns, main=turns["main"] + [DONE]) if isinstance(turns, dict) else turns + [DONE]
+    write(script, json.dumps(script_turns, ensure_ascii=False))
     mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_gemini.py"), "--script", script,
                              "--project", proj, "--log", reqlog, "--port-file", portf],
                             stderr=open(os.path.join(d, "mock.err"), "w"))
@@ -125,20 +127,22 @@ def run_case(name, turns, status="running", client=True):
     main = [r for r in reqs if r["kind"] == "main"]
     print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len(main)} model turns", flush=True)
     return dict(proj=proj, rc=rc, err=err, events=events, main=main, reqs=reqs,
+                sub=[r for r in reqs if r["kind"] == "sub"],
                 connects=[r["target"] for r in reqs if r["kind"] == "proxy_connect"])
 
 
-def last_user_parts(c, step):
+def last_user_parts(c, step, who="main"):
     """The parts of the last user turn the model received at `step` (the mock numbers a
-    request by the model turns before it)."""
-    for r in c["main"]:
+    request by the model turns before it), in the main conversation or the subagent's."""
+    for r in c[who]:
         if r["step"] == step:
             return r["body"]["contents"][-1].get("parts", [])
     return []
 
 
-def function_response(c, step):
-    return next((p["functionResponse"]["response"] for p in last_user_parts(c, step) if "functionResponse" in p), {})
+def function_response(c, step, who="main"):
+    return next((p["functionResponse"]["response"] for p in last_user_parts(c, step, who) if "functionResponse" in p),
+                {})
 
 
 def texts(c, step):
@@ -240,7 +244,28 @@ def main():
           and "- unauthorized-write: `artifacts/prd/c.md`: stage `code` created `artifacts/prd/c.md`" in told,
           told[:800])
 
-    # 7. Ending the turn with a declared output missing: the model goes on once, with the reason.
+    # 7. A subagent (Gemini CLI's system prompt tells the model to delegate to one): its own
+    #    write_file and shell commands meet the same hooks, and it hears the answers.
+    c = run_case("subagent", {
+        "main": [call("invoke_agent", agent_name="generalist", prompt="E2E-SUBAGENT: write the PRD notes")],
+        "sub": [write_call("artifacts/prd/sub.md", "# sub\n"),
+                call("run_shell_command", command="echo s > artifacts/prd/s.md", description="write s.md"),
+                call("complete_task", result={"response": "E2E-SUB-DONE"})]})
+    refused = function_response(c, 1, "sub").get("error", "")
+    told = function_response(c, 2, "sub").get("output", "")
+    check("subagent: its write_file is refused, the file never exists, and the subagent receives the reason",
+          not os.path.exists(os.path.join(c["proj"], "artifacts/prd/sub.md"))
+          and refused.startswith("Tool execution blocked: unauthorized-write: stage `code` may not create "
+                                 "`artifacts/prd/sub.md`"), refused[:400])
+    check("subagent: its shell write is reported to it after the command",
+          os.path.exists(os.path.join(c["proj"], "artifacts/prd/s.md"))
+          and "<hook_context>tollgate: after this command, stage `code` has 1 new finding" in told
+          and "- unauthorized-write: `artifacts/prd/s.md`" in told, told[:600])
+    check("subagent: it completes, and the main conversation goes on",
+          "E2E-SUB-DONE" in json.dumps(function_response(c, 1), ensure_ascii=False) and c["rc"] == 0,
+          json.dumps(function_response(c, 1))[:300])
+
+    # 8. Ending the turn with a declared output missing: the model goes on once, with the reason.
     c = run_case("stop-missing-output", [[{"text": "E2E-FIRST-END: I think I am finished."}]], client=False)
     feedback = "\n".join(texts(c, 1))
     check("stop: the model gets one more turn, then the run ends", len(c["main"]) == 2 and c["rc"] == 0,
@@ -255,7 +280,7 @@ def main():
               and e.get("message", "").startswith("Agent execution blocked: tollgate: stage `code` cannot end")
               for e in c["events"]), json.dumps([e for e in c["events"] if e.get("type") == "error"])[:300])
 
-    # 8. An idle run: everything is allowed, nothing is reported, no extra turn.
+    # 9. An idle run: everything is allowed, nothing is reported, no extra turn.
     c = run_case("idle-run", [write_call("artifacts/prd/sneaky.md", "# idle\n"),
                               call("run_shell_command", command="echo x > artifacts/prd/b.md", description="write b.md")],
                  status="idle", client=False)

@@ -14,6 +14,8 @@ host and refuses the tunnel (403), which shows any traffic Gemini CLI tries beyo
 Main-loop requests (`models/{model}:streamGenerateContent` or `:generateContent` whose
 `tools` declare `write_file` or `run_shell_command`) are answered from the script (--script),
 step = number of `model` turns already in `contents`; past its end, the last turn is repeated.
+The script may also be `{"main": [...], "sub": [...]}`: a conversation whose first user text
+carries E2E-SUBAGENT (a subagent's, started by `invoke_agent`) plays the `sub` turns.
 Any other generate request (routing, next-speaker checks, titles...) gets a short plain-text
 answer; `:countTokens` gets a count; anything else a 404.
 """
@@ -55,6 +57,16 @@ def tool_names(body):
 
 def is_main_loop(body):
     return bool(tool_names(body) & {"write_file", "run_shell_command"})
+
+
+SUBAGENT_MARK = "E2E-SUBAGENT"
+
+
+def first_user_text(contents):
+    for c in contents:
+        if c.get("role") == "user":
+            return "".join(p.get("text", "") for p in c.get("parts") or [] if isinstance(p, dict))
+    return ""
 
 
 def response(parts, model):
@@ -122,13 +134,16 @@ class Handler(BaseHTTPRequestHandler):
         main = is_main_loop(body)
         contents = body.get("contents") or []
         step = sum(1 for c in contents if c.get("role") == "model")
+        sub = main and SUBAGENT_MARK in first_user_text(contents)
         if main:
             steps = scenario_steps()
+            if isinstance(steps, dict):
+                steps = steps["sub" if sub else "main"]
             parts = steps[min(step, len(steps) - 1)]
         else:
             parts = [{"text": "mock side answer"}]
         msg = response(parts, model)
-        log_record({"kind": "main" if main else "side", "step": step if main else None,
+        log_record({"kind": ("sub" if sub else "main") if main else "side", "step": step if main else None,
                     "path": self.path, "headers": dict(self.headers), "body": body, "response": msg})
         if path.endswith(":streamGenerateContent"):
             self._send(200, f"data: {json.dumps(msg, ensure_ascii=False)}\r\n\r\n".encode("utf-8"),

@@ -205,6 +205,16 @@ def main():
     check("write-state: .factory/state.json is written", read(os.path.join(c["proj"], ".factory/state.json")) == new_state)
     check("write-state: no refusal", "error" not in function_response(c, 1), json.dumps(function_response(c, 1))[:300])
 
+    #    The agent's own settings (where the hooks are): refused while the run is active.
+    c = run_case("write-settings", [write_call(".gemini/settings.json", "{}\n")])
+    reason = function_response(c, 1).get("error", "")
+    committed = subprocess.run(["git", "show", "HEAD:.gemini/settings.json"], cwd=c["proj"], capture_output=True,
+                               text=True).stdout
+    check("write-settings: .gemini/settings.json keeps the hooks setup wrote, and the model is told why",
+          read(os.path.join(c["proj"], ".gemini/settings.json")) == committed and "tollgate" in committed
+          and reason.startswith("Tool execution blocked: permissions-widened: stage `code` may not edit the agent's "
+                                "own settings `.gemini/settings.json`"), reason[:400])
+
     # 4. A replace that widens the matrix row of `code`: refused, the matrix unchanged.
     c = run_case("replace-matrix", [call(
         "replace", file_path="policies/capability.matrix.md", old_string=MATRIX_ROW,

@@ -109,7 +109,8 @@ def run_case(name, turns, status="running", client=True):
            "stream-json"]
     t0 = time.time()
     try:
-        cp = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=90)
+        cp = subprocess.run(cmd, cwd=proj, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=90)
         rc, out, err = cp.returncode, cp.stdout, cp.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()

@@ -5,7 +5,7 @@
 #
 #   bash tests/run.sh            # every suite
 #   bash tests/run.sh quick      # rust grammar vscode-unit: no browser, no Neovim, no root
-#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture claude-code codex fuzz
+#   bash tests/run.sh rust nvim  # some suites: rust grammar vscode-unit nvim vscode picture claude-code codex gemini-cli fuzz
 #
 # Screenshots of the VS Code run land in tests/e2e/artifacts/vscode/, the pictures of
 # `status --format mermaid|html` in tests/e2e/artifacts/picture/.
@@ -14,7 +14,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 unset CARGO_TARGET_DIR   # the e2e suites use target/release/tollgate
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture claude-code codex fuzz)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(rust grammar vscode-unit nvim vscode picture claude-code codex gemini-cli fuzz)
 [ "${SUITES[*]}" = quick ] && SUITES=(rust grammar vscode-unit)
 LOGS="$REPO/tests/e2e/artifacts"
 mkdir -p "$LOGS"
@@ -55,7 +55,8 @@ for suite in "${SUITES[@]}"; do
     fuzz) run fuzz env FUZZ_STABLE=1 FUZZ_SECONDS=10 bash tests/fuzz.sh ;;
     claude-code) run claude-code bash -c "$(declare -f need_release); need_release && bash tests/e2e/claude-code/run.sh" ;;
     codex) run codex bash -c "$(declare -f need_release); need_release && bash tests/e2e/codex/run.sh" ;;
-    *) echo "unknown suite: $suite (quick, or some of: rust grammar vscode-unit nvim vscode picture claude-code codex fuzz)"; exit 2 ;;
+    gemini-cli) run gemini-cli bash -c "$(declare -f need_release); need_release && bash tests/e2e/gemini-cli/run.sh" ;;
+    *) echo "unknown suite: $suite (quick, or some of: rust grammar vscode-unit nvim vscode picture claude-code codex gemini-cli fuzz)"; exit 2 ;;
   esac
 done
 

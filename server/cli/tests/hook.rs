@@ -390,6 +390,14 @@ fn gemini_cli_events() {
         .as_str()
         .unwrap()
         .contains("unauthorized-write: `artifacts/prd/b.md`"));
+    // A command that failed after writing is reported all the same (Gemini CLI sends AfterTool
+    // for it too, with `Exit Code: 1` in the tool's output).
+    let out = hook("gemini-cli", event("gemini-cli", "AfterTool-run_shell_command-failed", &root));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap()
+        .contains("unauthorized-write: `artifacts/prd/b.md`"));
     let out = hook("gemini-cli", event("gemini-cli", "AfterAgent", &root));
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["decision"], "deny");

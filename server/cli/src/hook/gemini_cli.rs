@@ -1,4 +1,5 @@
-//! Gemini CLI's hook contract (from its documentation; not run here):
+//! Gemini CLI's hook contract (proven against the real Gemini CLI 0.61.0 by
+//! tests/e2e/gemini-cli; the events in tests/hook_events/gemini-cli are recorded there):
 //! `BeforeTool` on `write_file` / `replace` (`tool_input.file_path`, which may be
 //! relative: resolved against `cwd`), refused with `{"decision": "deny",
 //! "reason"}`; `AfterTool` after `run_shell_command`, told through

@@ -76,6 +76,12 @@ fn wait_unauthorized(s: &mut TestServer, p: &Project, rel: &str) -> Publish {
     s.wait_for_latest(&p.uri(rel), |pb| pb.has("unauthorized-write"))
 }
 
+/// The same, once the finding sits on `range`: a watcher may see a file created
+/// before its bytes are in, and publish the empty file's finding first.
+fn wait_unauthorized_on(s: &mut TestServer, p: &Project, rel: &str, range: (u64, u64, u64, u64)) -> Publish {
+    s.wait_for_latest(&p.uri(rel), |pb| pb.with_code("unauthorized-write").first().is_some_and(|d| drange(d) == range))
+}
+
 #[test]
 fn a_file_written_in_prd_is_an_unauthorized_write_and_one_in_backend_src_is_not() {
     for (vcs, watch) in ALL {
@@ -84,7 +90,7 @@ fn a_file_written_in_prd_is_an_unauthorized_write_and_one_in_backend_src_is_not(
         // First a write inside the permissions and the scope, then one outside both.
         s.write_file(&p.path("artifacts/backend/src/routes.ts"), "export const routes = [];\n");
         s.write_file(&p.path("artifacts/prd/sneaky.md"), "# sneaky\nmore\n");
-        let pb = wait_unauthorized(&mut s, &p, "artifacts/prd/sneaky.md");
+        let pb = wait_unauthorized_on(&mut s, &p, "artifacts/prd/sneaky.md", (0, 0, 0, 8));
         let d = pb.one("unauthorized-write");
         assert_eq!(d["severity"], 1, "{ctx}");
         assert_eq!(drange(d), (0, 0, 0, 8), "{ctx}: on the first line, `# sneaky`");
@@ -387,7 +393,7 @@ fn the_server_watches_the_disk_when_the_client_cannot() {
         assert!(s.registrations().is_empty(), "{ctx}: nothing to register with this client");
         s.write_file(&p.path("artifacts/backend/src/routes.ts"), "export const routes = [];\n");
         s.write_file(&p.path("artifacts/prd/sneaky.md"), "# sneaky\n");
-        let pb = wait_unauthorized(&mut s, &p, "artifacts/prd/sneaky.md");
+        let pb = wait_unauthorized_on(&mut s, &p, "artifacts/prd/sneaky.md", (0, 0, 0, 8));
         assert_eq!(drange(pb.one("unauthorized-write")), (0, 0, 0, 8), "{ctx}");
         let summary = s.wait_for_latest(&p.uri("pipeline.yaml"), |pb| pb.has("stage-summary"));
         assert_eq!(

@@ -337,7 +337,7 @@ fn check_path(path: &str) -> Result<(), String> {
     if absolute {
         return Err("an absolute path is not allowed; paths are relative to the factory root".into());
     }
-    pattern::Pattern::compile(path).map(|_| ()).map_err(|e| e.message)
+    pattern::check(path).map_err(|e| e.message)
 }
 
 #[cfg(test)]

@@ -234,12 +234,23 @@ fn is_plain(glob: &str) -> bool {
     !has_wildcard(path) && !path.contains('}')
 }
 
+/// `is_plain(&to_glob(source))`, without making the glob.
+fn is_plain_source(source: &str) -> bool {
+    let body = source.strip_prefix('/').unwrap_or(source);
+    match body.strip_suffix('/') {
+        // `dir/` is the glob `dir/**`.
+        Some(dir) => !dir.is_empty() && !has_wildcard(dir) && !dir.contains('}'),
+        // `/` alone is `**`.
+        None => !body.is_empty() && is_plain(body),
+    }
+}
+
 /// Is `source` a valid pattern? The answer `Pattern::compile` gives, but a path
 /// or a directory (most matrix cells: a 5,000-row matrix is read on each edit of
 /// it) is only validated, with no glob built and no cache entry made.
 pub fn check(source: &str) -> Result<(), PatternError> {
     validate(source)?;
-    if is_plain(&to_glob(source)) {
+    if is_plain_source(source) {
         return Ok(());
     }
     Pattern::compile(source).map(|_| ())
@@ -609,6 +620,12 @@ mod tests {
             "~/x",
             "C:/x",
             "!a",
+            "//",
+            "///",
+            "a//",
+            "/a/**",
+            "a/b/**",
+            "/a}/",
         ];
         for src in sources {
             let by_check = check(src);
@@ -616,6 +633,7 @@ mod tests {
             // The glob-compiled form: valid exactly when globset builds it.
             let by_glob = validate(src).and_then(|()| build(&to_glob(src)).map(|_| ()));
             assert_eq!(by_check, by_glob, "{src:?}");
+            assert_eq!(is_plain_source(src), is_plain(&to_glob(src)), "{src:?}");
         }
         assert!(check("a}b").is_err() && check("a,b").is_ok() && check("./a").is_ok());
     }

@@ -108,6 +108,7 @@ def main():
     print(f"hook benchmark: {a.calls} calls per row, {os.cpu_count()} cores, load {' '.join(load)} (before)")
     print(f"{'project':<22} {'event':<32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  answer")
     targets = []
+    ran = 0
     with tempfile.TemporaryDirectory() as base:
         for size in [int(s) for s in a.sizes.split(",")]:
             name = "real fixture" if not size else f"{size:,} stages"
@@ -118,6 +119,7 @@ def main():
             for label, stdin in events(root, inside, outside).items():
                 if not wanted(label):
                     continue
+                ran += 1
                 times, stdout = time_calls(binary, stdin, a.calls)
                 answer = "nothing" if not stdout else json.loads(stdout).get("hookSpecificOutput", {}).get(
                     "permissionDecision") or json.loads(stdout).get("decision")
@@ -127,6 +129,8 @@ def main():
                     targets.append((name, label, p95(times), 10 if not size else (60 if size >= 5000 else None)))
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
     print(f"load after: {' '.join(load)}")
+    if a.only and not ran:
+        sys.exit(f"no row's name holds {a.only!r}")
     missed = [(n, l, v, t) for n, l, v, t in targets if t is not None and v > t]
     for n, l, v, t in missed:
         print(f"target missed: {n}, {l}: p95 {v:.1f} ms > {t} ms")

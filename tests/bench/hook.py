@@ -2,7 +2,11 @@
 """The agent guard as an agent runs it: a new `tollgate hook claude-code` process per tool call,
 the event on stdin, timed from spawn to exit (what the agent waits for).
 
-  python3 tests/bench/hook.py [--calls 200] [--bin target/release/tollgate]
+  python3 tests/bench/hook.py [--calls 200] [--bin target/release/tollgate] [--sizes 0,1000,5000]
+                              [--only "Edit of the matrix"]
+
+`--sizes` picks the projects (0 is the real fixture); `--only` keeps the rows whose name (project
+and event, as printed) holds the text, and builds only the projects those rows need.
 
 Projects: the real fixture (tests/fixtures/agent-app-factory) and generated pipelines of 1,000
 and 5,000 stages (a matrix row per stage), each with stage `code` running, a scope, committed to
@@ -97,17 +101,25 @@ def main():
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--bin", default=os.path.join(REPO, "target/release/tollgate"))
     ap.add_argument("--sizes", default="0,1000,5000", help="0 = the real fixture")
+    ap.add_argument("--only", default="", help="run only the rows whose 'project event' name holds this text")
     a = ap.parse_args()
     binary = os.path.abspath(a.bin)
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
     print(f"hook benchmark: {a.calls} calls per row, {os.cpu_count()} cores, load {' '.join(load)} (before)")
     print(f"{'project':<22} {'event':<32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  answer")
     targets = []
+    ran = 0
     with tempfile.TemporaryDirectory() as base:
         for size in [int(s) for s in a.sizes.split(",")]:
-            root, inside, outside = project(base, size)
             name = "real fixture" if not size else f"{size:,} stages"
+            wanted = lambda label: a.only in f"{name} {label}"
+            if not any(wanted(label) for label in events("", "", "")):
+                continue
+            root, inside, outside = project(base, size)
             for label, stdin in events(root, inside, outside).items():
+                if not wanted(label):
+                    continue
+                ran += 1
                 times, stdout = time_calls(binary, stdin, a.calls)
                 answer = "nothing" if not stdout else json.loads(stdout).get("hookSpecificOutput", {}).get(
                     "permissionDecision") or json.loads(stdout).get("decision")
@@ -117,6 +129,8 @@ def main():
                     targets.append((name, label, p95(times), 10 if not size else (60 if size >= 5000 else None)))
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
     print(f"load after: {' '.join(load)}")
+    if a.only and not ran:
+        sys.exit(f"no row's name holds {a.only!r}")
     missed = [(n, l, v, t) for n, l, v, t in targets if t is not None and v > t]
     for n, l, v, t in missed:
         print(f"target missed: {n}, {l}: p95 {v:.1f} ms > {t} ms")

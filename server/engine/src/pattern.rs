@@ -45,7 +45,11 @@ pub struct Pattern {
     pub source: String,
     /// The glob actually compiled (leading `/` dropped, trailing `/` made `/**`).
     pub glob: String,
-    compiled: Glob,
+    /// globset's form of `glob`: built by `compile` for a wildcard pattern (which
+    /// also checks its syntax); for a path or a directory (`plain`), which cannot
+    /// be wrong, only when a set mixing it with wildcards asks for it. Shared, as
+    /// `matcher` is.
+    compiled: Arc<OnceLock<Glob>>,
     /// Most patterns are a path or a directory: those match without an automaton.
     plain: Option<Plain>,
     /// Built on first use: a regex costs far more to build than to run, and most
@@ -131,11 +135,16 @@ enum Plain {
 }
 
 impl Plain {
+    /// A path or a directory, which globset would parse without fail: no
+    /// wildcard, and no `}` (an alternation globset would find unopened).
     fn of(glob: &str) -> Option<Plain> {
-        if let Some(dir) = glob.strip_suffix("/**") {
-            return (!dir.is_empty() && !has_wildcard(dir)).then(|| Plain::Under(format!("{dir}/")));
+        if !is_plain(glob) {
+            return None;
         }
-        (!has_wildcard(glob)).then(|| Plain::Path(glob.to_string()))
+        match glob.strip_suffix("/**") {
+            Some(dir) => Some(Plain::Under(format!("{dir}/"))),
+            None => Some(Plain::Path(glob.to_string())),
+        }
     }
 
     fn matches(&self, path: &str) -> bool {
@@ -214,6 +223,39 @@ pub fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?', '[', '{'])
 }
 
+/// Is the glob a path (`a/b`) or a directory (`a/b/**`), matched by comparing
+/// strings? Such a glob never fails to parse; a lone `}` would (`Plain::of`).
+fn is_plain(glob: &str) -> bool {
+    let path = match glob.strip_suffix("/**") {
+        Some("") => return false,
+        Some(dir) => dir,
+        None => glob,
+    };
+    !has_wildcard(path) && !path.contains('}')
+}
+
+/// `is_plain(&to_glob(source))`, without making the glob.
+fn is_plain_source(source: &str) -> bool {
+    let body = source.strip_prefix('/').unwrap_or(source);
+    match body.strip_suffix('/') {
+        // `dir/` is the glob `dir/**`.
+        Some(dir) => !dir.is_empty() && !has_wildcard(dir) && !dir.contains('}'),
+        // `/` alone is `**`.
+        None => !body.is_empty() && is_plain(body),
+    }
+}
+
+/// Is `source` a valid pattern? The answer `Pattern::compile` gives, but a path
+/// or a directory (most matrix cells: a 5,000-row matrix is read on each edit of
+/// it) is only validated, with no glob built and no cache entry made.
+pub fn check(source: &str) -> Result<(), PatternError> {
+    validate(source)?;
+    if is_plain_source(source) {
+        return Ok(());
+    }
+    Pattern::compile(source).map(|_| ())
+}
+
 impl Pattern {
     /// Compiles `source`, from a process-wide cache: checks run on every
     /// keystroke, and building a glob's automaton costs far more than matching.
@@ -224,16 +266,25 @@ impl Pattern {
     fn compile_uncached(source: &str) -> Result<Pattern, PatternError> {
         validate(source)?;
         let glob = to_glob(source);
-        let compiled = build(&glob)?;
         let plain = Plain::of(&glob);
-        Ok(Pattern { source: source.to_string(), glob, compiled, plain, matcher: Arc::default() })
+        let compiled = match plain {
+            Some(_) => OnceLock::new(),
+            None => OnceLock::from(build(&glob)?),
+        };
+        Ok(Pattern { source: source.to_string(), glob, compiled: Arc::new(compiled), plain, matcher: Arc::default() })
+    }
+
+    /// globset's form of the pattern (see `compiled`).
+    fn compiled(&self) -> &Glob {
+        // A plain glob always parses (`is_plain`); a wildcard one was built by `compile`.
+        self.compiled.get_or_init(|| build(&self.glob).expect("a path or a directory is a valid glob"))
     }
 
     /// Does the root-relative, `/`-separated `path` match?
     pub fn matches(&self, path: &str) -> bool {
         match &self.plain {
             Some(plain) => plain.matches(path),
-            None => self.matcher.get_or_init(|| Matcher::new(&self.compiled)).is_match(path),
+            None => self.matcher.get_or_init(|| Matcher::new(self.compiled())).is_match(path),
         }
     }
 
@@ -341,7 +392,7 @@ impl PatternSet {
         cached(&SETS, key, || {
             let mut b = GlobSetBuilder::new();
             for p in &patterns {
-                b.add(p.compiled.clone());
+                b.add(p.compiled().clone());
             }
             let set = b.build().unwrap_or_else(|_| GlobSet::empty());
             PatternSet { how: SetKind::Globs(set), len: patterns.len() }
@@ -474,17 +525,138 @@ mod tests {
     /// Paths and directories skip the automaton; they must answer as globset does.
     #[test]
     fn plain_patterns_match_as_their_globs_do() {
-        let paths = ["a", "a/b", "a/b/c", "a/bc", "ab", "a/", "", "输入/想法.md", "输入", "x/a/b"];
-        for pat in ["a", "a/b", "a/", "a/b/", "a/**", "/a/b", "输入/", "a/b/**"] {
+        let paths = [
+            "a",
+            "a/b",
+            "a/b/c",
+            "a/bc",
+            "ab",
+            "a/",
+            "",
+            "输入/想法.md",
+            "输入",
+            "x/a/b",
+            "./a",
+            "./a/b",
+            "A",
+            "A/b",
+            "é/x",
+            "e\u{301}/x",
+            "É/x",
+            "a,b",
+            "a]b/c",
+            "a b/ c",
+        ];
+        let plain = [
+            "a",
+            "a/b",
+            "a/",
+            "a/b/",
+            "a/**",
+            "/a/b",
+            "输入/",
+            "a/b/**",
+            "./a",
+            "./a/",
+            "A/",
+            "é/",
+            "e\u{301}/",
+            "a,b",
+            "a]b/",
+            "a b/ c",
+            "a/./b",
+        ];
+        for pat in plain {
             let p = Pattern::compile(pat).unwrap();
             assert!(p.plain.is_some(), "{pat}");
-            let glob = p.compiled.compile_matcher();
+            let glob = p.compiled().compile_matcher();
             for path in paths {
                 assert_eq!(p.matches(path), glob.is_match(path), "{pat} vs {path:?}");
             }
         }
         for pat in ["a/*", "**", "/", "a/**/b", "{a,b}/", "a/[bc]/"] {
             assert!(Pattern::compile(pat).unwrap().plain.is_none(), "{pat}");
+        }
+    }
+
+    /// `check` answers as compiling does (the same error too), though it builds no
+    /// glob for a path or a directory.
+    #[test]
+    fn check_answers_as_compile_does() {
+        let sources = [
+            "a",
+            "a/b",
+            "a/",
+            "/a/b/",
+            "/",
+            "./a",
+            "./a/",
+            "A/B",
+            "输入/想法.md",
+            "é/",
+            "e\u{301}/",
+            "a b/ c",
+            "a,b",
+            "a]b/",
+            "a!b",
+            "a}b",
+            "a/}/",
+            "a}/**",
+            "{a,b}",
+            "{a,b",
+            "[",
+            "src/[ab",
+            "*.md",
+            "a/**",
+            "**",
+            "a/**/",
+            "//x",
+            "//**",
+            "",
+            " ",
+            "a\\b",
+            "../x",
+            "a/../b",
+            "~/x",
+            "C:/x",
+            "!a",
+            "//",
+            "///",
+            "a//",
+            "/a/**",
+            "a/b/**",
+            "/a}/",
+        ];
+        for src in sources {
+            let by_check = check(src);
+            assert_eq!(by_check, Pattern::compile(src).map(|_| ()), "{src:?}");
+            // The glob-compiled form: valid exactly when globset builds it.
+            let by_glob = validate(src).and_then(|()| build(&to_glob(src)).map(|_| ()));
+            assert_eq!(by_check, by_glob, "{src:?}");
+            assert_eq!(is_plain_source(src), is_plain(&to_glob(src)), "{src:?}");
+        }
+        assert!(check("a}b").is_err() && check("a,b").is_ok() && check("./a").is_ok());
+    }
+
+    /// A path or a directory is compiled without a glob; a set that mixes it with
+    /// wildcards builds it then, and answers as the patterns do one by one.
+    #[test]
+    fn plain_patterns_build_a_glob_only_for_a_mixed_set() {
+        let dir = Pattern::compile("only-this-test/dir/").unwrap();
+        let file = Pattern::compile("only-this-test/file.md").unwrap();
+        assert!(dir.matches("only-this-test/dir/a") && file.matches("only-this-test/file.md"));
+        assert!(dir.compiled.get().is_none() && file.compiled.get().is_none());
+        let star = Pattern::compile("only-this-test/*.ts").unwrap();
+        assert!(star.compiled.get().is_some(), "a wildcard is built (and so checked) at once");
+        let set = PatternSet::new([&dir, &file, &star]);
+        assert!(matches!(set.how, SetKind::Globs(_)));
+        assert!(dir.compiled.get().is_some() && file.compiled.get().is_some());
+        for path in
+            ["only-this-test/dir/a/b", "only-this-test/file.md", "only-this-test/x.ts", "only-this-test/dir", "x"]
+        {
+            let one_by_one: Vec<usize> =
+                [&dir, &file, &star].iter().enumerate().filter(|(_, p)| p.matches(path)).map(|(i, _)| i).collect();
+            assert_eq!(set.matches(path), one_by_one, "{path}");
         }
     }
 

@@ -183,6 +183,25 @@ proptest! {
         prop_assert!(d.matches(&under) && !d.matches(&path));
         prop_assert!(d.covers_dir(&path));
     }
+
+    /// `pattern::check` (which builds no glob for a path or a directory) answers
+    /// as compiling does; a valid pattern in a set with a wildcard, which makes
+    /// even a plain pattern build its glob, answers as the pattern alone does.
+    #[test]
+    fn check_answers_as_compile_and_a_mixed_set_as_the_pattern(
+        src in "[ab/.,{}*?!~é 初\\[\\]\\\\-]{0,7}",
+        path in path(),
+    ) {
+        let compiled = Pattern::compile(&src);
+        prop_assert_eq!(tollgate_engine::pattern::check(&src), compiled.clone().map(|_| ()));
+        if let Ok(p) = compiled {
+            let star = Pattern::compile("zz/*.x").unwrap();
+            let set = PatternSet::new([&p, &star]);
+            for q in [path.as_str(), p.glob.as_str(), src.as_str(), "a/b", "a"] {
+                prop_assert_eq!(set.first_match(q) == Some(0), p.matches(q), "{:?} vs {:?}", src, q);
+            }
+        }
+    }
 }
 
 #[test]

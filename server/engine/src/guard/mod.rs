@@ -138,14 +138,18 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
     }
     let kind = snap.root.kind_of(&rel);
     if matches!(kind, FileKind::Pipeline | FileKind::Matrix | FileKind::Scope) {
-        let after = if w.delete { None } else { Some(after_text(&snap, &rel, w.after)?) };
-        if kind == FileKind::Matrix {
+        // The file as it is now, read once: what the write leaves is made from it,
+        // and the matrix's rows are judged on it.
+        let now = if w.delete && kind != FileKind::Matrix { None } else { Some(read_now(&snap, &rel)?) };
+        let after = match &now {
+            Some(now) if !w.delete => Some(after_text(&rel, now.as_deref(), w.after)?),
+            _ => None,
+        };
+        if let (FileKind::Matrix, Some(text)) = (kind, now) {
             // The rows alone first: when no row grows, no stage's box does (a
             // stage's `permissions.write` only ever replaces its row), and a
             // 5,000-stage pipeline need not be parsed.
             let mut rows = snap.clone();
-            let text =
-                crate::analysis::read_text(&rows.root.dir, &rel).map_err(|e| format!("{rel} cannot be read: {e}"))?;
             rows.set(&rel, text);
             if widen::judge(&rows, &rel, kind, after.as_deref(), &stage).is_none() {
                 return Ok(Decision::Allow(Allowed::RulesNotWidened));
@@ -228,9 +232,13 @@ pub fn active_stage(snap: &Snapshot) -> Option<String> {
     state.current_stage.as_ref().map(|s| s.value.clone())
 }
 
-fn after_text(snap: &Snapshot, rel: &str, after: After) -> Result<String, String> {
-    let now = crate::analysis::read_text(&snap.root.dir, rel).map_err(|e| format!("{rel} cannot be read: {e}"))?;
-    after(now.as_deref()).map_err(|e| format!("cannot tell what `{rel}` would hold after the write: {e}"))
+/// The rule file's text now (None: absent).
+fn read_now(snap: &Snapshot, rel: &str) -> Result<Option<std::sync::Arc<str>>, String> {
+    crate::analysis::read_text(&snap.root.dir, rel).map_err(|e| format!("{rel} cannot be read: {e}"))
+}
+
+fn after_text(rel: &str, now: Option<&str>, after: After) -> Result<String, String> {
+    after(now).map_err(|e| format!("cannot tell what `{rel}` would hold after the write: {e}"))
 }
 
 /// A check phrases a finding after the fact ("stage `code` created `a.md` ...");

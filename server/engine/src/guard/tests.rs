@@ -510,3 +510,37 @@ fn command_findings_equal_a_full_analysis() {
     .unwrap();
     assert!(command_findings(&dir, None).unwrap().is_none());
 }
+
+/// An `Edit` of the matrix: the text it is made from is the one read for its
+/// rows (read once); a notes edit goes through, one that grows another stage's
+/// row does not, and an edit that cannot apply is not judged.
+#[test]
+fn a_matrix_edit_is_judged_on_the_text_it_applies_to() {
+    let (_t, dir) = factory(true);
+    let m = dir.join("policies/capability.matrix.md");
+    let edit = |old: &'static str, new: &'static str| {
+        move |cur: Option<&str>| apply_replacements(cur, &[Replacement { old, new, all: false }])
+    };
+    let decide_edit = |after: &dyn Fn(Option<&str>) -> Result<String, String>| {
+        decide(&ProposedWrite { path: &m, delete: false, after, cwd: None, cache: None })
+    };
+    assert_eq!(decide_edit(&edit("越权处理", "越权处理 (notes)")), Ok(Decision::Allow(Allowed::RulesNotWidened)));
+    let grow =
+        decide_edit(&edit("| `input/` | `artifacts/prd/` |", "| `input/` | `artifacts/prd/`, `artifacts/ui/` |"));
+    let Ok(Decision::Deny(d)) = grow else { panic!("{grow:?}") };
+    assert_eq!(d.code, Code::PermissionsWidened);
+    assert!(d.message.contains("matrix row `prd` would grant `artifacts/ui/`"), "{}", d.message);
+    assert_eq!(
+        decide_edit(&edit("not in the matrix", "x")),
+        Err("cannot tell what `policies/capability.matrix.md` would hold after the write: old_string is not in the file"
+            .into())
+    );
+    // The matrix changed on disk since: the edit applies to the new text, and the rows judged are those.
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(
+        &m,
+        text.replace("| `input/` | `artifacts/prd/` |", "| `input/` | `artifacts/prd/`, `artifacts/ui/` |"),
+    )
+    .unwrap();
+    assert_eq!(decide_edit(&edit("越权处理", "越权处理 (notes)")), Ok(Decision::Allow(Allowed::RulesNotWidened)));
+}

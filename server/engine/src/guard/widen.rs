@@ -58,7 +58,18 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
             ));
         }
     }
+    if kind == FileKind::Matrix && same_boxes(m_now.as_deref(), m_after.as_deref()) {
+        // Every row keeps its stage and writable paths, in order (an edit of the
+        // header, the notes, the readable paths or the prose): no box changes, and
+        // the stages of a 5,000-row matrix need no comparing one by one.
+        return None;
+    }
     let sides = [(p_now.as_deref(), m_now.as_deref()), (p_after.as_deref(), m_after.as_deref())];
+    stage_by_stage(sides, stage, &what)
+}
+
+/// The first stage whose box grows from the first side to the second, phrased.
+fn stage_by_stage(sides: [Files; 2], stage: &str, what: &str) -> Option<String> {
     let ids = stage_ids(&sides);
     let [b, a] = sides.map(|(p, m)| Side { p, m });
     for id in ids {
@@ -86,6 +97,22 @@ fn writes_grow(snap: &Snapshot, rel: &str, kind: FileKind, after: Option<&str>, 
         }
     }
     None
+}
+
+/// Do both matrices read, with the same rows' stages and writable paths in the
+/// same order? Then each stage's first row, the one that gives it its box, is
+/// the same on both sides.
+fn same_boxes(before: Option<&Loaded<matrix::Matrix>>, after: Option<&Loaded<matrix::Matrix>>) -> bool {
+    fn rows(m: Option<&Loaded<matrix::Matrix>>) -> Option<&[matrix::MatrixRow]> {
+        m.and_then(|m| m.model.as_ref()).map(|m| m.rows.as_slice())
+    }
+    let (Some(b), Some(a)) = (rows(before), rows(after)) else { return false };
+    b.len() == a.len()
+        && b.iter().zip(a).all(|(b, a)| {
+            b.stage.value == a.stage.value
+                && b.write.len() == a.write.len()
+                && b.write.iter().zip(&a.write).all(|(x, y)| x.value == y.value)
+        })
 }
 
 struct Side<'a> {
@@ -186,4 +213,58 @@ fn set(stage: &str, entries: &[ScopeEntry], op: Op) -> WriteSet {
     let paths: Vec<Spanned<String>> = entries.iter().filter(|e| e.ops.has(op)).map(|e| e.path.clone()).collect();
     let r = Default::default();
     WriteSet::new(stage, Origin::Permissions, ".factory/scope.yaml", r, r, &paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MATRIX: &str = "# Matrix\n\n| Agent | 可读取目录 | 可写入目录 | 说明 |\n| --- | --- | --- | --- |\n\
+        | **prd** | `input/` | `artifacts/prd/` | a |\n\
+        | **code** | `artifacts/prd/` | `artifacts/backend/`, `artifacts/client/` | b |\n\
+        | **code** | none | `artifacts/` | a second row, never read |\n";
+
+    fn load(text: &str) -> Loaded<matrix::Matrix> {
+        matrix::load("policies/capability.matrix.md", Arc::from(text))
+    }
+
+    /// The shortcut holds exactly when every row keeps its stage and writable
+    /// paths in order; whenever it holds, comparing stage by stage finds no growth.
+    #[test]
+    fn rows_with_the_same_boxes_skip_the_stage_by_stage_comparison() {
+        let before = load(MATRIX);
+        let same = [
+            MATRIX.replace("| 说明 |", "| notes |"),
+            MATRIX.replace("| a |", "| other notes |"),
+            MATRIX.replace("| `input/` |", "| `input/`, `docs/` |"),
+            MATRIX.replace("# Matrix", "# The matrix\n\nSome prose."),
+            MATRIX.replace("| `artifacts/` |", "|   `artifacts/`   |"),
+            MATRIX.replace("**code**", "code"),
+        ];
+        let different = [
+            MATRIX.replace("`artifacts/prd/` | a |", "`artifacts/prd/`, `artifacts/ui/` | a |"),
+            MATRIX.replace("`artifacts/backend/`, `artifacts/client/`", "`artifacts/client/`, `artifacts/backend/`"),
+            MATRIX.replace("`artifacts/backend/`, `artifacts/client/`", "`artifacts/backend/`"),
+            MATRIX.replace("| `artifacts/` |", "| `artifacts/x/` |"),
+            MATRIX.replace("**prd**", "**ui**"),
+            format!("{MATRIX}| **ui** | none | `artifacts/ui/` | new |\n"),
+            MATRIX.replace("| **code** | none | `artifacts/` | a second row, never read |\n", ""),
+        ];
+        for text in &same {
+            let after = load(text);
+            assert!(same_boxes(Some(&before), Some(&after)), "{text}");
+            assert_eq!(stage_by_stage([(None, Some(&before)), (None, Some(&after))], "code", "this write"), None);
+        }
+        for text in &different {
+            assert!(!same_boxes(Some(&before), Some(&load(text))), "{text}");
+        }
+        // Growth is still found stage by stage (the shortcut does not hold for it).
+        let wider = load(&different[0]);
+        let found = stage_by_stage([(None, Some(&before)), (None, Some(&wider))], "code", "this write");
+        assert!(found.is_some_and(|m| m.contains("matrix row `prd` would grant `artifacts/ui/`")));
+        // A matrix that does not read, on either side, takes no shortcut.
+        let broken = load("no table here\n");
+        assert!(!same_boxes(Some(&before), Some(&broken)) && !same_boxes(Some(&broken), Some(&broken)));
+        assert!(!same_boxes(None, Some(&before)));
+    }
 }

@@ -98,31 +98,31 @@ fn trimmed(s: &str, at: usize) -> Cell<'_> {
     Cell { text: t.trim_end(), start }
 }
 
-/// The cells of a table row (GFM: outer pipes optional, `\|` escapes a pipe).
+/// The cells of a table row (GFM: outer pipes optional, `\|` escapes a pipe),
+/// in one pass over the line's bytes (`|` and `\` are ASCII, never part of a
+/// longer UTF-8 sequence): a 5,000-row matrix is read on each edit of it.
 fn split_row(at: usize, line: &str) -> Option<Vec<Cell<'_>>> {
-    let mut pipes = Vec::new();
-    let mut prev = '\0';
-    for (i, c) in line.char_indices() {
-        if c == '|' && prev != '\\' {
-            pipes.push(i);
+    let mut cells = Vec::new();
+    let (mut from, mut prev, mut pipes) = (0, 0u8, 0usize);
+    for (i, &c) in line.as_bytes().iter().enumerate() {
+        if c == b'|' && prev != b'\\' {
+            let cell = trimmed(&line[from..i], at + from);
+            // A leading pipe opens the row: the blank before it is no cell.
+            if pipes > 0 || !cell.text.is_empty() {
+                cells.push(cell);
+            }
+            pipes += 1;
+            from = i + 1;
         }
         prev = c;
     }
-    if pipes.is_empty() {
+    if pipes == 0 {
         return None;
     }
-    let mut bounds = vec![0];
-    for &p in &pipes {
-        bounds.push(p);
-        bounds.push(p + 1);
-    }
-    bounds.push(line.len());
-    let mut cells: Vec<Cell> = bounds.chunks(2).map(|b| trimmed(&line[b[0]..b[1]], at + b[0])).collect();
-    if line.trim_start().starts_with('|') {
-        cells.remove(0);
-    }
-    if cells.len() > 1 && line.trim_end().ends_with('|') && cells.last().is_some_and(|c| c.text.is_empty()) {
-        cells.pop();
+    // A trailing pipe closes it: the blank after it is no cell (`|` alone is one empty cell).
+    let last = trimmed(&line[from..], at + from);
+    if cells.is_empty() || !last.text.is_empty() {
+        cells.push(last);
     }
     Some(cells)
 }
@@ -337,7 +337,7 @@ fn check_path(path: &str) -> Result<(), String> {
     if absolute {
         return Err("an absolute path is not allowed; paths are relative to the factory root".into());
     }
-    pattern::Pattern::compile(path).map(|_| ()).map_err(|e| e.message)
+    pattern::check(path).map_err(|e| e.message)
 }
 
 #[cfg(test)]
@@ -352,6 +352,85 @@ mod tests {
 
     fn load_str(text: &str) -> Loaded<Matrix> {
         load("policies/capability.matrix.md", Arc::from(text))
+    }
+
+    /// The splitting as it was written first (pipes found, then cells cut, then the
+    /// outer ones dropped): the one-pass `split_row` must cut every line the same.
+    fn split_row_reference(at: usize, line: &str) -> Option<Vec<Cell<'_>>> {
+        let mut pipes = Vec::new();
+        let mut prev = '\0';
+        for (i, c) in line.char_indices() {
+            if c == '|' && prev != '\\' {
+                pipes.push(i);
+            }
+            prev = c;
+        }
+        if pipes.is_empty() {
+            return None;
+        }
+        let mut bounds = vec![0];
+        for &p in &pipes {
+            bounds.push(p);
+            bounds.push(p + 1);
+        }
+        bounds.push(line.len());
+        let mut cells: Vec<Cell> = bounds.chunks(2).map(|b| trimmed(&line[b[0]..b[1]], at + b[0])).collect();
+        if line.trim_start().starts_with('|') {
+            cells.remove(0);
+        }
+        if cells.len() > 1 && line.trim_end().ends_with('|') && cells.last().is_some_and(|c| c.text.is_empty()) {
+            cells.pop();
+        }
+        Some(cells)
+    }
+
+    #[test]
+    fn one_pass_split_cuts_rows_as_the_reference_does() {
+        fn cells(c: Option<Vec<Cell<'_>>>) -> Option<Vec<(&str, usize)>> {
+            c.map(|v| v.iter().map(|c| (c.text, c.start)).collect())
+        }
+        let lines = [
+            "| **code** | `artifacts/` | `artifacts/code/` | notes |",
+            "code | a | b",
+            "| a | b\\|",
+            "\\| a | b |",
+            "  |  初  | é |  ",
+            "|",
+            "||",
+            "| |",
+            "a|",
+            "|a",
+            "no pipe at all",
+            "\u{3000}| 全角 |\u{3000}",
+            "",
+        ];
+        for line in lines {
+            assert_eq!(cells(split_row(7, line)), cells(split_row_reference(7, line)), "{line:?}");
+        }
+        // Every line of up to 5 characters over an alphabet of the characters that matter.
+        let alphabet = ['|', '\\', ' ', 'a', '初', '\t', '`'];
+        let mut line = String::new();
+        let mut n = 0;
+        fn each(alphabet: &[char], line: &mut String, depth: usize, f: &mut dyn FnMut(&str)) {
+            f(line);
+            if depth == 0 {
+                return;
+            }
+            for &c in alphabet {
+                line.push(c);
+                each(alphabet, line, depth - 1, f);
+                line.pop();
+            }
+        }
+        each(&alphabet, &mut line, 5, &mut |l| {
+            n += 1;
+            assert_eq!(cells(split_row(3, l)), cells(split_row_reference(3, l)), "{l:?}");
+        });
+        assert_eq!(n, (0..=5).map(|k| 7usize.pow(k)).sum::<usize>());
+        // What the cuts are: outer pipes dropped, an escaped pipe kept, offsets past the line's start.
+        assert_eq!(cells(split_row(10, "| a | b\\|c |")), Some(vec![("a", 12), ("b\\|c", 16)]));
+        assert_eq!(cells(split_row(0, "|")), Some(vec![("", 1)]));
+        assert_eq!(cells(split_row(0, "a \\| b")), None);
     }
 
     #[test]

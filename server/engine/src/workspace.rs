@@ -78,7 +78,7 @@ pub fn scan(snapshot: &Snapshot) -> Scan {
     // removing one the run wrote (a quarantine, say) deletes nothing. (Birth times
     // are not on every file system, so a creation may read as a change.)
     let baseline = (git.is_none() && snapshot.run_is_active()).then(|| {
-        let mut files = changes::listing(&snapshot.root);
+        let mut files = changes::listing(&snapshot.root, snapshot.stage_start_time().as_deref());
         for c in &changes {
             files.remove(&c.path);
         }

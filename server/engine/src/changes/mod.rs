@@ -96,11 +96,15 @@ pub fn changed_paths(root: &Root, git: Option<&GitFacts>, since: Option<&str>) -
     }
 }
 
-/// Every file of the root, root-relative: outside git, the server keeps this
-/// listing from its first scan, so a file that appears or disappears later (a
-/// move keeps its old mtime; a deletion leaves no file) is still seen.
-pub fn listing(root: &Root) -> std::collections::HashSet<String> {
-    walk::files(&root.dir).into_iter().collect()
+/// Every file of the root untouched since `since` (the stage's start; every file
+/// when unknown), root-relative: outside git, the server keeps this listing from
+/// its first scan, so a file that appears or disappears later (a move keeps its
+/// old mtime; a deletion leaves no file) is still seen. The time is read in the
+/// same walk: a file written while the scan runs is not taken for one that was
+/// there before the stage (its removal would read as a deletion).
+pub fn listing(root: &Root, since: Option<&str>) -> std::collections::HashSet<String> {
+    let since = since.and_then(parse_rfc3339);
+    walk::files(&root.dir, since).into_iter().collect()
 }
 
 /// Outside git, against the `listing` of a first scan (files untouched since the

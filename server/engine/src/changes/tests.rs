@@ -217,6 +217,15 @@ fn outside_git_uses_modification_times() {
     assert!(status_of(&root, None, Some(&since_recent), "artifacts/new 文件.md").is_some());
     assert!(changed_paths(&root, None, None).is_empty());
     assert!(changed_paths(&root, None, Some("yesterday")).is_empty());
+    // The listing of what was there before the stage: a file written since (while a
+    // scan runs, say) is not in it, whatever the scan's changes said.
+    let sorted = |set: std::collections::HashSet<String>| {
+        let mut v: Vec<String> = set.into_iter().collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(listing(&root, Some(&since_recent))), vec!["artifacts/old.md", "pipeline.yaml"]);
+    assert_eq!(sorted(listing(&root, None)), vec!["artifacts/new 文件.md", "artifacts/old.md", "pipeline.yaml"]);
 }
 
 #[cfg(unix)]

@@ -22,10 +22,18 @@ pub(super) fn modified_since(root: &Path, since: SystemTime) -> Vec<Change> {
     out
 }
 
-/// Every file under `root` (root-relative), by the same walk.
-pub(super) fn files(root: &Path) -> Vec<String> {
+/// Every file under `root` (root-relative) by the same walk, when `untouched_since`
+/// is given only those not modified after it.
+pub(super) fn files(root: &Path, untouched_since: Option<SystemTime>) -> Vec<String> {
     let mut out = Vec::new();
-    walk(root, &mut |_, rel| out.push(rel));
+    walk(root, &mut |path, rel| {
+        let touched = untouched_since.is_some_and(|since| {
+            std::fs::symlink_metadata(path).and_then(|m| m.modified()).map_or(true, |t| t > since)
+        });
+        if !touched {
+            out.push(rel);
+        }
+    });
     out
 }
 

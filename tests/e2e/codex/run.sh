@@ -9,8 +9,9 @@
 #   TOLLGATE_BIN    the binary (default: <repo>/target/release/tollgate; built if missing)
 #   CODEX_VERSION   Codex version (default 0.171.0, the one this suite was proven with)
 #   CODEX_PREFIX    npm prefix to install into (default: ~/.cache/tollgate-e2e/codex-$CODEX_VERSION)
-#   WORKDIR         where the runs are kept (default: <repo>/tests/e2e/artifacts/codex); not
-#                   under /tmp: Codex refuses its helper binaries (apply_patch) under the temp dir
+#   WORKDIR         where the runs are kept (default: <repo>/tests/e2e/artifacts/codex, or
+#                   ~/.cache/tollgate-e2e/codex-runs when the repository is under the temp dir:
+#                   Codex refuses its helper binaries (apply_patch) there)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -30,5 +31,10 @@ if [ ! -x "$bin" ]; then
 fi
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 work="${WORKDIR:-$repo/tests/e2e/artifacts/codex}"
+tmp="$(cd "${TMPDIR:-/tmp}" && pwd -P)"
+case "$(mkdir -p "$work" && cd "$work" && pwd -P)/" in
+  # A clone under the temp dir: the runs go to the cache instead.
+  "$tmp"/*) [ -z "${WORKDIR:-}" ] && work="$HOME/.cache/tollgate-e2e/codex-runs" ;;
+esac
 mkdir -p "$work"
 exec python3 "$here/e2e.py" "$codex" "$bin" "$repo/tests/fixtures/agent-app-factory" "$work"

@@ -15,37 +15,18 @@ script (--script), step = number of assistant messages already in the request hi
 its end, the last turn is repeated.
 Any other POST /v1/messages (side requests: quota probe, titles, prefix detection...) gets a
 short plain-text answer with stop_reason end_turn.
+The server, its log and its refusals are ../agent_e2e.py's; here only the Messages API.
 """
-import argparse
 import json
 import os
 import sys
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ARGS = None
-LOG_LOCK = threading.Lock()
-
-
-# ----------------------------------------------------------------------------- the script
-def scenario_steps():
-    """The model's turns, from --script: a JSON list of turns, each a list of content blocks
-    (text or tool_use); `__PROJECT__` in any string is replaced by the project's path."""
-    with open(ARGS.script, encoding="utf-8") as f:
-        text = f.read()
-    return json.loads(text.replace("__PROJECT__", ARGS.project))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agent_e2e import Mock, serve  # noqa: E402
 
 
-# ----------------------------------------------------------------------------- helpers
-def log_record(rec):
-    rec["t"] = round(time.time(), 3)
-    with LOG_LOCK:
-        with open(ARGS.log, "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-
-
+# ----------------------------------------------------------------------------- the wire format
 def is_main_loop(body):
     names = {t.get("name") for t in (body.get("tools") or []) if isinstance(t, dict)}
     return bool(names & {"Write", "Bash"})
@@ -105,53 +86,23 @@ def make_message(model, blocks):
 
 
 # ----------------------------------------------------------------------------- handler
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(Mock):
     server_version = "mock-anthropic/1"
 
-    def log_message(self, fmt, *a):  # keep stderr quiet; everything goes to the JSONL log
-        pass
-
-    def _read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        try:
-            return raw, json.loads(raw) if raw else None
-        except Exception:
-            return raw, None
-
-    def _send(self, code, payload, ctype="application/json"):
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("request-id", "req_mock_" + uuid.uuid4().hex[:12])
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_CONNECT(self):  # used only when the mock is also set as HTTPS_PROXY
-        log_record({"kind": "proxy_connect", "method": "CONNECT", "target": self.path,
-                    "headers": dict(self.headers)})
-        self.send_response(403)
-        self.send_header("Content-Length", "0")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
+    def extra_headers(self):
+        return {"request-id": "req_mock_" + uuid.uuid4().hex[:12]}
 
     def _generic(self, method):
-        raw, body = self._read_body()
-        log_record({"kind": "unhandled", "method": method, "path": self.path,
-                    "headers": dict(self.headers), "body": body if body is not None else raw.decode("utf-8", "replace")})
-        if self.path.startswith("http://"):  # absolute-form => proxied plain HTTP
-            self._send(403, {"error": "mock proxy refuses"})
-        else:
-            self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": "mock: no such endpoint"}})
+        raw, body = self.body()
+        self.unhandled({"kind": "unhandled", "method": method, "path": self.path, "headers": dict(self.headers),
+                        "body": body if body is not None else raw.decode("utf-8", "replace")},
+                       {"type": "error", "error": {"type": "not_found_error", "message": "mock: no such endpoint"}})
 
     def do_GET(self):
         self._generic("GET")
 
     def do_HEAD(self):
-        log_record({"kind": "unhandled", "method": "HEAD", "path": self.path, "headers": dict(self.headers)})
+        self.log({"kind": "unhandled", "method": "HEAD", "path": self.path, "headers": dict(self.headers)})
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -160,51 +111,28 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if not path.endswith("/v1/messages") and not path.endswith("/v1/messages/count_tokens"):
             return self._generic("POST")
-        raw, body = self._read_body()
+        raw, body = self.body()
         body = body or {}
         if path.endswith("/count_tokens"):
-            log_record({"kind": "count_tokens", "path": self.path, "headers": dict(self.headers), "body": body})
-            return self._send(200, {"input_tokens": 100})
+            self.log({"kind": "count_tokens", "path": self.path, "headers": dict(self.headers), "body": body})
+            return self.send(200, {"input_tokens": 100})
         main = is_main_loop(body)
         msgs = body.get("messages") or []
         step = sum(1 for m in msgs if m.get("role") == "assistant")
         if main:
-            steps = scenario_steps()
+            # The model's turns: each a list of content blocks (text or tool_use).
+            steps = self.turns()
             blocks = steps[min(step, len(steps) - 1)]
         else:
             blocks = [{"type": "text", "text": "mock side answer"}]
         msg = make_message(body.get("model"), materialise(blocks))
-        log_record({"kind": "main" if main else "side", "step": step if main else None,
-                    "path": self.path, "headers": dict(self.headers), "body": body, "response": msg})
+        self.log({"kind": "main" if main else "side", "step": step if main else None,
+                  "path": self.path, "headers": dict(self.headers), "body": body, "response": msg})
         if body.get("stream"):
-            self._send(200, stream_body(msg), ctype="text/event-stream")
+            self.send(200, stream_body(msg), ctype="text/event-stream")
         else:
-            self._send(200, msg)
-
-
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--script", required=True)
-    ap.add_argument("--project", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ARGS = ap.parse_args()
-    ARGS.project = os.path.abspath(ARGS.project)
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    port = srv.server_address[1]
-    if ARGS.port_file:
-        tmp = ARGS.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.replace(tmp, ARGS.port_file)
-    print(f"mock listening on 127.0.0.1:{port} script={ARGS.script}", file=sys.stderr, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+            self.send(200, msg)
 
 
 if __name__ == "__main__":
-    main()
+    serve(Handler)

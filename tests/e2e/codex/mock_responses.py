@@ -17,30 +17,18 @@ messages and tool calls) already in the request's `input`; past its end, the las
 repeated. `__PROJECT__` in any string is replaced by the project's path. Any other POST
 .../responses gets a short text answer. The answer is an SSE stream: response.created,
 response.output_item.added / .done, response.completed.
+The server, its log and its refusals are ../agent_e2e.py's; here only the Responses API.
 """
-import argparse
 import json
-import threading
+import os
+import sys
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ARGS = None
-LOG_LOCK = threading.Lock()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agent_e2e import Mock, serve  # noqa: E402
+
 MODEL_ITEMS = ("function_call", "custom_tool_call", "local_shell_call")
-
-
-def log_record(rec):
-    rec["t"] = round(time.time(), 3)
-    with LOG_LOCK:
-        with open(ARGS.log, "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-
-
-def scenario():
-    with open(ARGS.script, encoding="utf-8") as f:
-        text = f.read()
-    return json.loads(text.replace("__PROJECT__", ARGS.project))
 
 
 def tool_names(body):
@@ -100,82 +88,32 @@ def stream(model, items):
     return "".join(parts).encode("utf-8")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        pass
-
-    def _read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        if self.headers.get("Content-Encoding") == "zstd":
-            return raw, None
-        try:
-            return raw, json.loads(raw) if raw else None
-        except Exception:
-            return raw, None
-
-    def _send(self, code, payload, ctype="application/json"):
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_CONNECT(self):
-        log_record({"kind": "proxy_connect", "target": self.path})
-        self.send_response(403)
-        self.send_header("Content-Length", "0")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-
+class Handler(Mock):
     def do_GET(self):
-        log_record({"kind": "get", "path": self.path, "headers": dict(self.headers)})
-        if self.path.startswith("http://"):
-            return self._send(403, {"error": "mock proxy refuses"})
-        if self.path.rstrip("/").endswith("/models"):
-            return self._send(200, {"object": "list", "data": [], "models": []})
-        self._send(404, {"error": {"message": "mock: no such endpoint"}})
+        if self.path.rstrip("/").endswith("/models") and not self.path.startswith("http://"):
+            self.log({"kind": "get", "path": self.path, "headers": dict(self.headers)})
+            return self.send(200, {"object": "list", "data": [], "models": []})
+        self.unhandled({"kind": "get", "path": self.path, "headers": dict(self.headers)},
+                       {"error": {"message": "mock: no such endpoint"}})
 
     def do_POST(self):
-        raw, body = self._read_body()
+        raw, body = self.body()
         if self.path.startswith("http://") or not self.path.rstrip("/").endswith("/responses") or body is None:
-            log_record({"kind": "unhandled", "path": self.path, "headers": dict(self.headers),
-                        "body": body if body is not None else raw[:2000].decode("utf-8", "replace")})
-            return self._send(404, {"error": {"message": "mock: no such endpoint"}})
+            return self.unhandled({"kind": "unhandled", "path": self.path, "headers": dict(self.headers),
+                                   "body": body if body is not None else raw[:2000].decode("utf-8", "replace")},
+                                  {"error": {"message": "mock: no such endpoint"}})
         if is_main_loop(body):
-            turns = scenario()
+            turns = self.turns()
             step = step_of(body)
             items = [materialise(turns[min(step, len(turns) - 1)])]
             kind = "main"
         else:
             step, kind = None, "side"
             items = [materialise({"type": "message", "text": "ok"})]
-        log_record({"kind": kind, "step": step, "path": self.path, "headers": dict(self.headers), "body": body,
-                    "answer": items})
-        self._send(200, stream(body.get("model"), items), "text/event-stream")
-
-
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--script", required=True)
-    ap.add_argument("--project", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ARGS = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    if ARGS.port_file:
-        with open(ARGS.port_file + ".tmp", "w") as f:
-            f.write(str(srv.server_address[1]))
-        import os
-        os.replace(ARGS.port_file + ".tmp", ARGS.port_file)
-    srv.serve_forever()
+        self.log({"kind": kind, "step": step, "path": self.path, "headers": dict(self.headers), "body": body,
+                  "answer": items})
+        self.send(200, stream(body.get("model"), items), "text/event-stream")
 
 
 if __name__ == "__main__":
-    main()
+    serve(Handler)

@@ -7,7 +7,10 @@ usage: e2e.py CLAUDE_BIN TOLLGATE_BIN FIXTURE_DIR WORKDIR
 Prints PASS/FAIL per check; exit 1 when any check fails. Per-case runs (requests.jsonl,
 stdout.jsonl, stderr.txt) are kept under WORKDIR/runs/<case>/.
 """
-import json, os, shutil, signal, subprocess, sys, time
+import json, os, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agent_e2e import STATE, agent_env, case_dir, check, finish, project, ran, read, run, setup, write  # noqa: E402
 
 KIT = os.path.dirname(os.path.abspath(__file__))
 CLAUDE, TOLLGATE, FIXTURE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -16,119 +19,38 @@ RUNS = os.path.join(WORK, "runs")
 # Keep Claude Code off the network: no telemetry, autoupdate or title calls.
 QUIET_ENV = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
              "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1"}
-STATE = {
-    "version": 1, "status": "running", "currentStage": "code",
-    "completedStages": ["bootstrap", "prd", "ui", "tech"],
-    "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T10:00:00Z", "attempts": 1}],
-}
 MATRIX_ROW = "| `artifacts/backend/`, `artifacts/client/` | 根据"
 DONE = [{"type": "text", "text": "E2E-FINAL: done."}]
-failures = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(name)
-    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  -- {detail}" if detail and not ok else ""), flush=True)
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def git(proj, *args):
-    subprocess.run(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false",
-                    *args], cwd=proj, check=True, capture_output=True)
-
-
-def project(d, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny"):
-    """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
-    committed; then `tollgate setup claude-code [--sandbox]` as a user runs it. With `deny`
-    (a list of permission rules), no hook at all: `.claude/settings.json` holds only
-    `permissions.<rules>` (`deny` by default), so Claude Code's own rules alone decide."""
-    proj = os.path.join(d, "proj")
-    shutil.copytree(FIXTURE, proj)
-    write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
-    write(os.path.join(proj, "artifacts/prd/prd.md"), "# PRD\n")
-    write(os.path.join(proj, "artifacts/backend/src/app.ts"), "export {}\n")
-    if client:
-        write(os.path.join(proj, "artifacts/client/App.tsx"), "export {}\n")
-    for rel, text in (files or {}).items():
-        write(os.path.join(proj, rel), text)
-    git(proj, "init", "-q")
-    git(proj, "add", "-A")
-    git(proj, "commit", "-qm", "base")
-    if deny is not None:
-        write(os.path.join(proj, ".claude/settings.json"), json.dumps({"permissions": {rules: deny}}, indent=2) + "\n")
-        return proj
-    out = subprocess.run([TOLLGATE, "setup", "claude-code", "--root", proj] + (["--sandbox"] if sandbox else []),
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    # The settings are the person's, committed like the rest of the project (uncommitted, they
-    # would be a change of the running stage like any other file).
-    git(proj, "add", ".claude/settings.json")
-    git(proj, "commit", "-qm", "tollgate setup claude-code")
-    return proj
 
 
 def run_case(name, turns, status="running", client=True, sandbox=False, deny=None, files=None, rules="deny",
              mode="acceptEdits", trusted=False):
-    d = os.path.join(RUNS, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    proj = project(d, status, client, sandbox, deny, files, rules)
+    """One case: the project committed; then `tollgate setup claude-code [--sandbox]`, or with
+    `deny` (a list of permission rules) no hook at all: `.claude/settings.json` holds only
+    `permissions.<rules>` (`deny` by default), so Claude Code's own rules alone decide."""
+    d = case_dir(RUNS, name)
+    proj = project(FIXTURE, d, status, client, files)
+    if deny is not None:
+        write(os.path.join(proj, ".claude/settings.json"), json.dumps({"permissions": {rules: deny}}, indent=2) + "\n")
+    else:
+        setup(TOLLGATE, proj, "claude-code", ".claude/settings.json", sandbox)
     home = os.path.join(d, "home")
     os.makedirs(home)
     if trusted:
         # The person accepted the workspace trust dialog for this project (Claude Code records it
         # in ~/.claude.json); without it, a project's `allow` rules are not applied at all.
         write(os.path.join(home, ".claude.json"), json.dumps({"projects": {proj: {"hasTrustDialogAccepted": True}}}))
-    script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
-    write(script, json.dumps(turns + [DONE], ensure_ascii=False))
-    mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_anthropic.py"), "--script", script,
-                             "--project", proj, "--log", reqlog, "--port-file", portf],
-                            stderr=open(os.path.join(d, "mock.err"), "w"))
-    for _ in range(200):
-        if os.path.exists(portf):
-            break
-        time.sleep(0.05)
-    port = read(portf).strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
-    env.update(QUIET_ENV, HOME=home, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}", ANTHROPIC_API_KEY="dummy",
-               # The mock doubles as a proxy that refuses every CONNECT: any other traffic shows.
-               HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
-               NO_PROXY="127.0.0.1,localhost")
     cmd = [CLAUDE, "-p", "build the stage", "--output-format", "stream-json", "--verbose",
            "--permission-mode", mode]
-    t0 = time.time()
-    try:
-        cp = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=90)
-        rc, out, err = cp.returncode, cp.stdout, cp.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, out, err = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()
-    mock.send_signal(signal.SIGTERM)
-    mock.wait(5)
-    write(os.path.join(d, "stdout.jsonl"), out)
-    write(os.path.join(d, "stderr.txt"), err)
-    reqs = [json.loads(l) for l in open(reqlog)] if os.path.exists(reqlog) else []
-    events = []
-    for l in out.splitlines():
-        try:
-            events.append(json.loads(l))
-        except ValueError:
-            pass
-    result = next((e for e in events if e.get("type") == "result"), {})
-    print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len([r for r in reqs if r['kind'] == 'main'])} model turns",
-          flush=True)
-    return dict(proj=proj, rc=rc, err=err, result=result, main=[r for r in reqs if r["kind"] == "main"],
-                connects=[r["target"] for r in reqs if r["kind"] == "proxy_connect"])
+    r = run(d, os.path.join(KIT, "mock_anthropic.py"), proj, turns + [DONE], cmd, lambda port: agent_env(
+        port, ("ANTHROPIC_", "CLAUDE"), **QUIET_ENV, HOME=home, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}",
+        ANTHROPIC_API_KEY="dummy"))
+    reqs = r["reqs"]
+    result = next((e for e in r["events"] if e.get("type") == "result"), {})
+    main = [q for q in reqs if q["kind"] == "main"]
+    ran(name, r, len(main))
+    return dict(proj=proj, rc=r["rc"], err=r["err"], result=result, main=main,
+                connects=[q["target"] for q in reqs if q["kind"] == "proxy_connect"])
 
 
 def user_blocks(c, step):
@@ -387,8 +309,7 @@ def main():
             check(f"{case}: `{rule}` does not stop the Write (the exact bytes)",
                   os.path.exists(p) and open(p, "rb").read() == content.encode(), json.dumps(tr)[:300])
 
-    print(f"claude-code e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
-    sys.exit(1 if failures else 0)
+    finish("claude-code")
 
 
 if __name__ == "__main__":

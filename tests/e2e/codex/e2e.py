@@ -8,7 +8,10 @@ usage: e2e.py CODEX_BIN TOLLGATE_BIN FIXTURE_DIR WORKDIR
 Prints PASS/FAIL per check; exit 1 when any check fails. Per-case runs (requests.jsonl: what
 the model received; stdout.jsonl: codex's events; stderr.txt) are kept under WORKDIR/runs/<case>/.
 """
-import json, os, shutil, signal, subprocess, sys, tempfile, time
+import json, os, subprocess, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agent_e2e import agent_env, case_dir, check, finish, project, ran, read, run, setup, write  # noqa: E402
 
 KIT = os.path.dirname(os.path.abspath(__file__))
 CODEX, TOLLGATE, FIXTURE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -19,82 +22,17 @@ if (WORK + "/").startswith(os.path.realpath(tempfile.gettempdir()) + "/"):
     sys.exit(f"e2e.py: WORKDIR {WORK} is under the temp dir; Codex's apply_patch cannot run there")
 # A model in Codex's bundled catalog: it gets the freeform `apply_patch` tool and `exec_command`.
 MODEL = "gpt-5.5"
-STATE = {
-    "version": 1, "status": "running", "currentStage": "code",
-    "completedStages": ["bootstrap", "prd", "ui", "tech"],
-    "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T10:00:00Z", "attempts": 1}],
-}
 MATRIX_ROW = ("| **code** | `artifacts/ui/`, `artifacts/tech/`, `artifacts/backend/prisma/` | `artifacts/backend/`, "
               "`artifacts/client/` | 根据 UI 和技术设计生成后端和客户端代码；不得修改上游产物 |")
 DONE = {"type": "message", "text": "E2E-FINAL: done."}
 BLOCKED = "Command blocked by PreToolUse hook: "
-failures = []
 elsewhere = []  # any request of any case that was not the mock's Responses endpoint
 
 
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(name)
-    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  -- {detail}" if detail and not ok else ""), flush=True)
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def git(proj, *args):
-    return subprocess.run(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c",
-                           "commit.gpgsign=false", *args], cwd=proj, check=True, capture_output=True, text=True).stdout
-
-
-def project(d, status="running", client=True, sandbox=False):
-    """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
-    committed; then `tollgate setup codex [--sandbox]` as a user runs it, committed too."""
-    proj = os.path.join(d, "proj")
-    shutil.copytree(FIXTURE, proj)
-    write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
-    write(os.path.join(proj, "artifacts/prd/prd.md"), "# PRD\n")
-    write(os.path.join(proj, "artifacts/backend/src/app.ts"), "export {}\n")
-    if client:
-        write(os.path.join(proj, "artifacts/client/App.tsx"), "export {}\n")
-    git(proj, "init", "-q")
-    git(proj, "add", "-A")
-    git(proj, "commit", "-qm", "base")
-    out = subprocess.run([TOLLGATE, "setup", "codex", "--root", proj] + (["--sandbox"] if sandbox else []),
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    write(os.path.join(d, "setup.txt"), out.stdout)
-    git(proj, "add", ".codex")
-    git(proj, "commit", "-qm", "tollgate setup codex")
-    return proj
-
-
-def run_case(name, turns, status="running", client=True, sandbox=False):
-    d = os.path.join(RUNS, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    proj = project(d, status, client, sandbox)
-    home = os.path.join(d, "codex-home")
-    os.makedirs(home)
-    script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
-    write(script, json.dumps(turns + [DONE], ensure_ascii=False))
-    mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_responses.py"), "--script", script,
-                             "--project", proj, "--log", reqlog, "--port-file", portf],
-                            stderr=open(os.path.join(d, "mock.err"), "w"))
-    for _ in range(200):
-        if os.path.exists(portf):
-            break
-        time.sleep(0.05)
-    port = read(portf).strip()
-    # The person's own config: a model provider on the mock. Nothing about hooks or sandboxes:
-    # those come from the project's .codex/ that `tollgate setup codex` wrote.
+def codex_env(home, port):
+    """The person's own config in `home` (CODEX_HOME): a model provider on the mock. Nothing
+    about hooks or sandboxes: those come from the project's .codex/ that `tollgate setup codex`
+    wrote. Then the environment to run Codex in."""
     write(os.path.join(home, "config.toml"), f'''model = "{MODEL}"
 model_provider = "mock"
 
@@ -111,11 +49,17 @@ enabled = false
 [features]
 plugins = false
 ''')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}
-    env.update(CODEX_HOME=home, TOLLGATE_E2E_KEY="dummy",
-               # The mock doubles as a proxy that refuses every CONNECT: any other traffic shows.
-               HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
-               NO_PROXY="127.0.0.1,localhost")
+    return agent_env(port, ("OPENAI_", "CODEX_"), CODEX_HOME=home, TOLLGATE_E2E_KEY="dummy")
+
+
+def run_case(name, turns, status="running", client=True, sandbox=False):
+    """One case: the project committed, then `tollgate setup codex [--sandbox]` as a user runs
+    it, committed too (its output kept in setup.txt); then `codex exec` on it."""
+    d = case_dir(RUNS, name)
+    proj = project(FIXTURE, d, status, client)
+    write(os.path.join(d, "setup.txt"), setup(TOLLGATE, proj, "codex", ".codex", sandbox))
+    home = os.path.join(d, "codex-home")
+    os.makedirs(home)
     # --trust: the project's .codex/ layer loads (as after a person trusts the project);
     # --dangerously-bypass-hook-trust: its hooks run without the interactive /hooks review.
     # The sandbox case leaves the sandbox to the permission profile setup wrote; the others
@@ -124,29 +68,14 @@ plugins = false
     if not sandbox:
         cmd += ["--sandbox", "workspace-write"]
     cmd += ["build the stage"]
-    t0 = time.time()
-    try:
-        cp = subprocess.run(cmd, cwd=proj, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            timeout=90)
-        rc, out, err = cp.returncode, cp.stdout, cp.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, out, err = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()
-    mock.send_signal(signal.SIGTERM)
-    mock.wait(5)
-    write(os.path.join(d, "stdout.jsonl"), out)
-    write(os.path.join(d, "stderr.txt"), err)
-    reqs = [json.loads(l) for l in open(reqlog)] if os.path.exists(reqlog) else []
-    events = []
-    for l in out.splitlines():
-        try:
-            events.append(json.loads(l))
-        except ValueError:
-            pass
-    main = [r for r in reqs if r["kind"] == "main"]
-    elsewhere.extend(dict(case=name, kind=r["kind"], path=r.get("path"), target=r.get("target"))
-                     for r in reqs if r["kind"] not in ("main", "side"))
-    print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len(main)} model turns", flush=True)
-    return dict(proj=proj, rc=rc, err=err, events=events, main=main)
+    r = run(d, os.path.join(KIT, "mock_responses.py"), proj, turns + [DONE], cmd,
+            lambda port: codex_env(home, port), stdin=subprocess.DEVNULL)
+    reqs = r["reqs"]
+    main = [q for q in reqs if q["kind"] == "main"]
+    elsewhere.extend(dict(case=name, kind=q["kind"], path=q.get("path"), target=q.get("target"))
+                     for q in reqs if q["kind"] not in ("main", "side"))
+    ran(name, r, len(main))
+    return dict(proj=proj, rc=r["rc"], err=r["err"], events=r["events"], main=main)
 
 
 def received(c, step):
@@ -329,8 +258,7 @@ def main():
 
     check("offline: in every case, only the mock's Responses endpoint was asked (no CONNECT, no other path)",
           not elsewhere, json.dumps(elsewhere)[:400])
-    print(f"codex e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
-    sys.exit(1 if failures else 0)
+    finish("codex")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ usage: e2e.py GEMINI_BIN TOLLGATE_BIN FIXTURE_DIR WORKDIR
 Prints PASS/FAIL per check; exit 1 when any check fails. Per-case runs (requests.jsonl,
 stdout.jsonl, stderr.txt) are kept under WORKDIR/runs/<case>/.
 """
-import json, os, shutil, signal, subprocess, sys, time
+import json, os, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agent_e2e import STATE, agent_env, case_dir, check, finish, project, ran, read, run, setup, write  # noqa: E402
 
 KIT = os.path.dirname(os.path.abspath(__file__))
 GEMINI, TOLLGATE, FIXTURE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -23,113 +26,36 @@ USER_SETTINGS = {
 }
 # A fixed model: `auto` would first ask a classifier model for a route (a JSON side request).
 MODEL = "gemini-2.5-flash"
-STATE = {
-    "version": 1, "status": "running", "currentStage": "code",
-    "completedStages": ["bootstrap", "prd", "ui", "tech"],
-    "stageHistory": [{"stageId": "code", "status": "running", "startTime": "2026-01-29T10:00:00Z", "attempts": 1}],
-}
 MATRIX_ROW = "| `artifacts/backend/`, `artifacts/client/` | 根据"
 DONE = [{"text": "E2E-FINAL: done."}]
-failures = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        failures.append(name)
-    print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  -- {detail}" if detail and not ok else ""), flush=True)
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
-
-def git(proj, *args):
-    subprocess.run(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false",
-                    *args], cwd=proj, check=True, capture_output=True)
-
-
-def project(d, status="running", client=True):
-    """The real fixture, stage `code` running (or `status`), its inputs and outputs in place,
-    committed; then `tollgate setup gemini-cli` as a user runs it."""
-    proj = os.path.join(d, "proj")
-    shutil.copytree(FIXTURE, proj)
-    write(os.path.join(proj, ".factory/state.json"), json.dumps(dict(STATE, status=status), indent=2) + "\n")
-    write(os.path.join(proj, "artifacts/prd/prd.md"), "# PRD\n")
-    write(os.path.join(proj, "artifacts/backend/src/app.ts"), "export {}\n")
-    if client:
-        write(os.path.join(proj, "artifacts/client/App.tsx"), "export {}\n")
-    git(proj, "init", "-q")
-    git(proj, "add", "-A")
-    git(proj, "commit", "-qm", "base")
-    out = subprocess.run([TOLLGATE, "setup", "gemini-cli", "--root", proj], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    # The settings are the person's, committed like the rest of the project (uncommitted, they
-    # would be a change of the running stage like any other file).
-    git(proj, "add", ".gemini/settings.json")
-    git(proj, "commit", "-qm", "tollgate setup gemini-cli")
-    return proj
 
 
 def run_case(name, turns, status="running", client=True):
-    d = os.path.join(RUNS, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    proj = project(d, status, client)
+    """One case: the project committed, then `tollgate setup gemini-cli` as a user runs it,
+    committed too; then `gemini -p` on it."""
+    d = case_dir(RUNS, name)
+    proj = project(FIXTURE, d, status, client)
+    setup(TOLLGATE, proj, "gemini-cli", ".gemini/settings.json")
     home = os.path.join(d, "home")
     # The person trusts the project folder (without trust Gemini CLI ignores the project's
     # settings, hooks included, and turns --approval-mode yolo back to default).
     write(os.path.join(home, ".gemini/settings.json"), json.dumps(USER_SETTINGS, indent=2) + "\n")
     write(os.path.join(home, ".gemini/trustedFolders.json"), json.dumps({proj: "TRUST_FOLDER"}, indent=2) + "\n")
-    script, reqlog, portf = (os.path.join(d, x) for x in ("turns.json", "requests.jsonl", "port"))
     # A subagent's conversation (its first prompt carries E2E-SUBAGENT) has turns of its own.
     script_turns = dict(turns, main=turns["main"] + [DONE]) if isinstance(turns, dict) else turns + [DONE]
-    write(script, json.dumps(script_turns, ensure_ascii=False))
-    mock = subprocess.Popen([sys.executable, os.path.join(KIT, "mock_gemini.py"), "--script", script,
-                             "--project", proj, "--log", reqlog, "--port-file", portf],
-                            stderr=open(os.path.join(d, "mock.err"), "w"))
-    for _ in range(200):
-        if os.path.exists(portf):
-            break
-        time.sleep(0.05)
-    port = read(portf).strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_", "CLOUD_SHELL"))}
-    env.update(HOME=home, GOOGLE_GEMINI_BASE_URL=f"http://127.0.0.1:{port}", GEMINI_API_KEY="dummy",
-               # The mock doubles as a proxy that refuses every CONNECT: any other traffic shows.
-               HTTPS_PROXY=f"http://127.0.0.1:{port}", HTTP_PROXY=f"http://127.0.0.1:{port}",
-               NO_PROXY="127.0.0.1,localhost", TMPDIR=os.path.join(d, "tmp"))
-    os.makedirs(env["TMPDIR"])
+    tmp = os.path.join(d, "tmp")
+    os.makedirs(tmp)
     cmd = [GEMINI, "-p", "build the stage", "--model", MODEL, "--approval-mode", "yolo", "--output-format",
            "stream-json"]
-    t0 = time.time()
-    try:
-        cp = subprocess.run(cmd, cwd=proj, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            timeout=90)
-        rc, out, err = cp.returncode, cp.stdout, cp.stderr
-    except subprocess.TimeoutExpired as e:
-        rc, out, err = "timeout", (e.stdout or b"").decode(), (e.stderr or b"").decode()
-    mock.send_signal(signal.SIGTERM)
-    mock.wait(5)
-    write(os.path.join(d, "stdout.jsonl"), out)
-    write(os.path.join(d, "stderr.txt"), err)
-    reqs = [json.loads(l) for l in open(reqlog)] if os.path.exists(reqlog) else []
-    events = []
-    for l in out.splitlines():
-        try:
-            events.append(json.loads(l))
-        except ValueError:
-            pass
-    main = [r for r in reqs if r["kind"] == "main"]
-    print(f"----  {name}: rc={rc} {time.time() - t0:.1f}s, {len(main)} model turns", flush=True)
-    return dict(proj=proj, rc=rc, err=err, events=events, main=main, reqs=reqs,
-                sub=[r for r in reqs if r["kind"] == "sub"],
-                connects=[r["target"] for r in reqs if r["kind"] == "proxy_connect"])
+    r = run(d, os.path.join(KIT, "mock_gemini.py"), proj, script_turns, cmd, lambda port: agent_env(
+        port, ("GEMINI_", "GOOGLE_", "CLOUD_SHELL"), HOME=home, GOOGLE_GEMINI_BASE_URL=f"http://127.0.0.1:{port}",
+        GEMINI_API_KEY="dummy", TMPDIR=tmp), stdin=subprocess.DEVNULL)
+    reqs = r["reqs"]
+    main = [q for q in reqs if q["kind"] == "main"]
+    ran(name, r, len(main))
+    return dict(proj=proj, rc=r["rc"], err=r["err"], events=r["events"], main=main, reqs=reqs,
+                sub=[q for q in reqs if q["kind"] == "sub"],
+                connects=[q["target"] for q in reqs if q["kind"] == "proxy_connect"])
 
 
 def last_user_parts(c, step, who="main"):
@@ -301,8 +227,7 @@ def main():
           "error" not in function_response(c, 1) and "tollgate" not in json.dumps(function_response(c, 2))
           and len(c["main"]) == 3 and c["rc"] == 0, f"turns={len(c['main'])} rc={c['rc']}")
 
-    print(f"gemini-cli e2e: {'all passed' if not failures else str(len(failures)) + ' failed: ' + ', '.join(failures)}")
-    sys.exit(1 if failures else 0)
+    finish("gemini-cli")
 
 
 if __name__ == "__main__":

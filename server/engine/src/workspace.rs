@@ -67,23 +67,25 @@ pub struct Scan {
 /// git also the listing that later file events are compared with.
 pub fn scan(snapshot: &Snapshot) -> Scan {
     let started = std::time::Instant::now();
-    let (changes, git) = snapshot.gather_changes();
+    let git = GitFacts::gather(&snapshot.root, snapshot.scope_base());
+    let since = snapshot.stage_start_time();
+    let (changes, baseline) = match (&git, snapshot.run_is_active()) {
+        (_, false) => (Vec::new(), None),
+        (Some(_), true) => (changes::changed_paths(&snapshot.root, git.as_ref(), since.as_deref()), None),
+        // Only files untouched since the stage started are what was there before it:
+        // removing one the run wrote (a quarantine, say) deletes nothing. (Birth times
+        // are not on every file system, so a creation may read as a change.)
+        (None, true) => {
+            let (changes, before) = changes::outside_git(&snapshot.root, since.as_deref());
+            (changes, Some(before))
+        }
+    };
     tracing::info!(
         "changed-path scan of {}: {} paths in {:?}",
         snapshot.root.dir.display(),
         changes.len(),
         started.elapsed()
     );
-    // Only files untouched since the stage started are what was there before it:
-    // removing one the run wrote (a quarantine, say) deletes nothing. (Birth times
-    // are not on every file system, so a creation may read as a change.)
-    let baseline = (git.is_none() && snapshot.run_is_active()).then(|| {
-        let mut files = changes::listing(&snapshot.root, snapshot.stage_start_time().as_deref());
-        for c in &changes {
-            files.remove(&c.path);
-        }
-        files
-    });
     Scan { changes, git, baseline }
 }
 

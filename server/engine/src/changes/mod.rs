@@ -96,18 +96,19 @@ pub fn changed_paths(root: &Root, git: Option<&GitFacts>, since: Option<&str>) -
     }
 }
 
-/// Every file of the root untouched since `since` (the stage's start; every file
-/// when unknown), root-relative: outside git, the server keeps this listing from
-/// its first scan, so a file that appears or disappears later (a move keeps its
-/// old mtime; a deletion leaves no file) is still seen. The time is read in the
-/// same walk: a file written while the scan runs is not taken for one that was
-/// there before the stage (its removal would read as a deletion).
-pub fn listing(root: &Root, since: Option<&str>) -> std::collections::HashSet<String> {
-    let since = since.and_then(parse_rfc3339);
-    walk::files(&root.dir, since).into_iter().collect()
+/// Outside git, in one walk: the changed paths (as [`changed_paths`]) and every
+/// other file of the root, root-relative: what was there before the stage (all of
+/// them when `since` is unknown). The server keeps this listing from its first
+/// scan, so a file that appears or disappears later (a move keeps its old mtime; a
+/// deletion leaves no file) is still seen. One walk reads each file's time once: a
+/// file written while it runs is not taken for one that was there before the stage
+/// (its removal would read as a deletion).
+pub fn outside_git(root: &Root, since: Option<&str>) -> (Vec<Change>, std::collections::HashSet<String>) {
+    let (changed, untouched) = walk::split(&root.dir, since.and_then(parse_rfc3339));
+    (changed, untouched.into_iter().collect())
 }
 
-/// Outside git, against the `listing` of a first scan (files untouched since the
+/// Outside git, against the listing of a first scan ([`outside_git`]) (files untouched since the
 /// stage started): a file that appeared since is a creation, whatever its mtime
 /// (a move keeps it), and one that disappeared is a deletion. `path` is `rel`'s
 /// absolute path.

@@ -217,15 +217,19 @@ fn outside_git_uses_modification_times() {
     assert!(status_of(&root, None, Some(&since_recent), "artifacts/new 文件.md").is_some());
     assert!(changed_paths(&root, None, None).is_empty());
     assert!(changed_paths(&root, None, Some("yesterday")).is_empty());
-    // The listing of what was there before the stage: a file written since (while a
-    // scan runs, say) is not in it, whatever the scan's changes said.
+    // One walk, both sides: what changed since, and the rest (what was there before
+    // the stage); with no time known, nothing changed and every file was there.
     let sorted = |set: std::collections::HashSet<String>| {
         let mut v: Vec<String> = set.into_iter().collect();
         v.sort();
         v
     };
-    assert_eq!(sorted(listing(&root, Some(&since_recent))), vec!["artifacts/old.md", "pipeline.yaml"]);
-    assert_eq!(sorted(listing(&root, None)), vec!["artifacts/new 文件.md", "artifacts/old.md", "pipeline.yaml"]);
+    let (changed, before) = outside_git(&root, Some(&since_recent));
+    assert_eq!(changed, changes);
+    assert_eq!(sorted(before), vec!["artifacts/old.md", "pipeline.yaml"]);
+    let (changed, before) = outside_git(&root, None);
+    assert!(changed.is_empty());
+    assert_eq!(sorted(before), vec!["artifacts/new 文件.md", "artifacts/old.md", "pipeline.yaml"]);
 }
 
 #[cfg(unix)]

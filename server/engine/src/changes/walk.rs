@@ -22,19 +22,20 @@ pub(super) fn modified_since(root: &Path, since: SystemTime) -> Vec<Change> {
     out
 }
 
-/// Every file under `root` (root-relative) by the same walk, when `untouched_since`
-/// is given only those not modified after it.
-pub(super) fn files(root: &Path, untouched_since: Option<SystemTime>) -> Vec<String> {
-    let mut out = Vec::new();
+/// In one walk: the files modified after `since` (as [`modified_since`]) and the
+/// others, root-relative (every file when `since` is None). Each file's time is
+/// read once, so a file written while the walk runs is on one side only.
+pub(super) fn split(root: &Path, since: Option<SystemTime>) -> (Vec<Change>, Vec<String>) {
+    let (mut changed, mut untouched) = (Vec::new(), Vec::new());
     walk(root, &mut |path, rel| {
-        let touched = untouched_since.is_some_and(|since| {
-            std::fs::symlink_metadata(path).and_then(|m| m.modified()).map_or(true, |t| t > since)
-        });
-        if !touched {
-            out.push(rel);
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return }; // gone meanwhile: neither
+        match since {
+            Some(since) if is_modified(&meta, since) => changed.push(change_of(path, &meta, rel, since)),
+            _ => untouched.push(rel),
         }
     });
-    out
+    changed.sort_by(|a, b| a.path.cmp(&b.path));
+    (changed, untouched)
 }
 
 fn walk(root: &Path, visit: &mut dyn FnMut(&Path, String)) {
@@ -84,9 +85,15 @@ fn walk(root: &Path, visit: &mut dyn FnMut(&Path, String)) {
 /// The change of one file modified after `since`, if it was.
 pub(super) fn check_file(path: &Path, rel: String, since: SystemTime) -> Option<Change> {
     let meta = std::fs::symlink_metadata(path).ok()?;
-    if meta.is_dir() || meta.modified().ok()? <= since {
-        return None;
-    }
+    is_modified(&meta, since).then(|| change_of(path, &meta, rel, since))
+}
+
+fn is_modified(meta: &std::fs::Metadata, since: SystemTime) -> bool {
+    !meta.is_dir() && meta.modified().is_ok_and(|t| t > since)
+}
+
+/// The change of a file modified after `since`.
+fn change_of(path: &Path, meta: &std::fs::Metadata, rel: String, since: SystemTime) -> Change {
     // Birth time where the platform has it; else a modification (unknown first line).
     let op = match meta.created() {
         Ok(born) if born > since => Op::Create,
@@ -97,5 +104,5 @@ pub(super) fn check_file(path: &Path, rel: String, since: SystemTime) -> Option<
         c.first_line = Some(0);
         c.line_range = read_head(path).and_then(|t| lines::mark_range(&t, 0));
     }
-    Some(c)
+    c
 }

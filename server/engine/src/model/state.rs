@@ -132,6 +132,11 @@ impl State {
         Attempts { entries: self.history.iter().filter(|h| h.is_of(stage)).collect(), running: self.is_running(stage) }
     }
 
+    /// The attempts of a stage the history does not name (not in [`State::attempts_by_stage`]).
+    pub fn no_attempts(&self, stage: &str) -> Attempts<'_> {
+        Attempts { entries: Vec::new(), running: self.is_running(stage) }
+    }
+
     /// Every stage's history in one pass (5,000 stages must not mean 5,000 scans of it).
     pub fn attempts_by_stage(&self) -> std::collections::HashMap<&str, Attempts<'_>> {
         let mut by: std::collections::HashMap<&str, Attempts<'_>> = std::collections::HashMap::new();

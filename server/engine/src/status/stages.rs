@@ -153,10 +153,10 @@ pub fn stages(snapshot: &Snapshot, blocker_stages: &[Option<String>]) -> Vec<Sta
             StageView {
                 // Counted from the history as `status` counts (a new session's restarted
                 // count included), not read from the latest entry.
-                attempts: attempts
-                    .get(key)
-                    .and_then(|a| a.taken(max_attempts))
-                    .or_else(|| (state.is_some_and(|st| st.is_running(key))).then_some(1)),
+                attempts: state.and_then(|st| match attempts.get(key) {
+                    Some(a) => a.taken(max_attempts),
+                    None => st.no_attempts(key).taken(max_attempts),
+                }),
                 blockers: by_stage.remove(key).unwrap_or_default(),
                 state: stage_state,
                 in_pipeline,

@@ -200,7 +200,7 @@ fn gemini_cli_and_codex_settings() {
         v,
         json!({"hooks": {
             "PreToolUse": [{"matcher": "^(apply_patch|Edit|Write|Bash)$", "hooks": [h]}],
-            "PostToolUse": [{"matcher": "^Bash$", "hooks": [h]}],
+            "PostToolUse": [{"matcher": "^(Bash)$", "hooks": [h]}],
             "Stop": [{"hooks": [h]}],
             "SubagentStop": [{"hooks": [h]}],
         }})

@@ -83,13 +83,7 @@ pub fn shell_invocation(command: &str) -> Option<(String, Option<String>)> {
     let mut dir = None;
     if let Some(rest) = s.strip_prefix("cd").filter(|r| r.starts_with(blank)) {
         let rest = rest.trim_start_matches(blank);
-        let (path, rest) = match rest.chars().next()? {
-            q @ ('\'' | '"') => {
-                let end = rest[1..].find(q)? + 1;
-                (&rest[1..end], &rest[end + 1..])
-            }
-            _ => rest.split_at(rest.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(rest.len())),
-        };
+        let (path, rest) = word(rest, |c| c.is_whitespace() || c == '&')?;
         if path.is_empty() {
             return None;
         }
@@ -103,13 +97,7 @@ pub fn shell_invocation(command: &str) -> Option<(String, Option<String>)> {
         None => (false, s),
     };
     let s = s.trim_start_matches(blank);
-    let (delimiter, s) = match s.chars().next()? {
-        q @ ('\'' | '"') => {
-            let end = s[1..].find(q)? + 1;
-            (&s[1..end], &s[end + 1..])
-        }
-        _ => s.split_at(s.find(char::is_whitespace).unwrap_or(s.len())),
-    };
+    let (delimiter, s) = word(s, char::is_whitespace)?;
     let (first, body) = s.split_once('\n')?;
     if delimiter.is_empty() || !first.trim().is_empty() {
         return None;
@@ -126,6 +114,18 @@ pub fn shell_invocation(command: &str) -> Option<(String, Option<String>)> {
         text.push_str(if strip_tabs { line.trim_start_matches('\t') } else { line });
     }
     None
+}
+
+/// The shell word `s` starts with and what follows it: quoted (`'a b'`, `"a b"`,
+/// the quotes dropped) or bare up to `ends`. None for an unclosed quote.
+fn word(s: &str, ends: impl Fn(char) -> bool) -> Option<(&str, &str)> {
+    match s.chars().next()? {
+        q @ ('\'' | '"') => {
+            let end = s[1..].find(q)? + 1;
+            Some((&s[1..end], &s[end + 1..]))
+        }
+        _ => Some(s.split_at(s.find(ends).unwrap_or(s.len()))),
+    }
 }
 
 /// `text` with each hunk's old lines replaced by its new ones, in order.

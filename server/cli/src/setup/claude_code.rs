@@ -8,12 +8,15 @@ use super::{num, obj, AgentSettings, Entry};
 use crate::hook::claude_code::FILE_TOOLS;
 use tollgate_engine::recovery::json::Json;
 
+/// The project settings file: the one `ineffective-agent-rule` reads first.
+const FILE: &str = tollgate_engine::model::agent_settings::FILES[0];
+
 pub const SETTINGS: AgentSettings = AgentSettings {
-    file: ".claude/settings.json",
+    file: FILE,
     name: "claude-code",
     entries,
     sandbox: Some(Writer {
-        file: ".claude/settings.json",
+        file: FILE,
         merge: sandbox::claude_code,
         limits: "Claude Code's sandbox closes paths that exist: a file or folder made later beside the closed ones \
                  (a new top-level folder) is not closed; the hook still reports it after the command",

@@ -36,7 +36,7 @@ fn entries(command: &str) -> Vec<Entry> {
             matcher: Some(format!("^({}|{})$", PATCH_TOOLS.join("|"), SHELL_TOOLS.join("|"))),
             handler: handler(),
         },
-        Entry { event: "PostToolUse", matcher: Some("^Bash$".into()), handler: handler() },
+        Entry { event: "PostToolUse", matcher: Some(format!("^({})$", SHELL_TOOLS.join("|"))), handler: handler() },
         Entry { event: "Stop", matcher: None, handler: handler() },
         Entry { event: "SubagentStop", matcher: None, handler: handler() },
     ]

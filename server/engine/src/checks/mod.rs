@@ -58,6 +58,38 @@ impl<'a> Context<'a> {
     }
 }
 
+/// For the checks' tests: a context with no file loaded, no change, no git, under
+/// a root that does not exist; a test fills in what it checks
+/// (`Context { scope: Some(&s), ..Context::bare(&NoFs) }`).
+#[cfg(test)]
+impl<'a> Context<'a> {
+    pub(crate) fn bare(fs: &'a dyn FsView) -> Self {
+        Context {
+            root: Path::new("/nonexistent"),
+            pipeline: None,
+            matrix: None,
+            state: None,
+            scope: None,
+            evidence: None,
+            agent_settings: [None, None],
+            fs,
+            changes: &[],
+            git: None,
+        }
+    }
+}
+
+/// For the checks' tests: a disk where nothing exists.
+#[cfg(test)]
+pub(crate) struct NoFs;
+
+#[cfg(test)]
+impl FsView for NoFs {
+    fn exists(&self, _: &str) -> bool {
+        false
+    }
+}
+
 /// Where checks put their findings.
 #[derive(Default, Debug)]
 pub struct Sink {

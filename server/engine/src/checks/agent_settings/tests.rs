@@ -1,35 +1,13 @@
 //! Tests of the agent settings check on small inputs, with exact ranges, messages and fixes.
 
-use std::path::Path;
-
-use crate::checks::{Context, Sink};
+use crate::checks::{Context, NoFs, Sink};
 use crate::diagnostic::{Code, Fix, Severity};
-use crate::fs_view::FsView;
 use crate::model::agent_settings::{self, AgentSettings};
 use crate::model::Loaded;
 use tollgate_text::TextRange;
 
-struct NoFs;
-
-impl FsView for NoFs {
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 fn run(settings: [Option<&Loaded<AgentSettings>>; 2]) -> Sink {
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: None,
-        matrix: None,
-        state: None,
-        scope: None,
-        evidence: None,
-        agent_settings: settings,
-        fs: &NoFs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { agent_settings: settings, ..Context::bare(&NoFs) };
     let mut sink = Sink::default();
     super::run(&ctx, &mut sink);
     sink

@@ -1,35 +1,13 @@
 //! Tests of the permissions checks, on small inputs and on the real fixture.
 
-use std::path::Path;
-
-use crate::checks::{Context, Sink};
+use crate::checks::{Context, NoFs, Sink};
 use crate::diagnostic::{Fix, Severity};
-use crate::fs_view::FsView;
 use crate::model::matrix::{self, Matrix};
 use crate::model::pipeline::{self, Pipeline};
 use crate::model::Loaded;
 
-struct NoFs;
-
-impl FsView for NoFs {
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 fn run(p: &Loaded<Pipeline>, m: Option<&Loaded<Matrix>>) -> Sink {
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: Some(p),
-        matrix: m,
-        state: None,
-        scope: None,
-        evidence: None,
-        agent_settings: [None, None],
-        fs: &NoFs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { pipeline: Some(p), matrix: m, ..Context::bare(&NoFs) };
     let mut sink = Sink::default();
     super::run_stages(&ctx, &mut sink);
     super::run_files(&ctx, &mut sink);

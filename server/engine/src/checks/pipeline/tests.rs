@@ -20,18 +20,7 @@ impl FsView for FakeFs {
 }
 
 pub(crate) fn run(p: &Loaded<Pipeline>, fs: &dyn FsView) -> Sink {
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: Some(p),
-        matrix: None,
-        state: None,
-        scope: None,
-        evidence: None,
-        agent_settings: [None, None],
-        fs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { pipeline: Some(p), ..Context::bare(fs) };
     let mut sink = Sink::default();
     super::run(&ctx, &mut sink);
     sink

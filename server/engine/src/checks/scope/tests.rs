@@ -1,36 +1,14 @@
 //! Tests of the scope checks on small inputs, with exact ranges.
 
-use std::path::Path;
-
-use crate::checks::{Context, Sink};
+use crate::checks::{Context, NoFs, Sink};
 use crate::diagnostic::{Fix, Severity};
-use crate::fs_view::FsView;
 use crate::model::evidence::{self, Evidence};
 use crate::model::scope::{self, Scope};
 use crate::model::Loaded;
 use tollgate_text::TextRange;
 
-struct NoFs;
-
-impl FsView for NoFs {
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 fn run(s: &Loaded<Scope>, e: Option<&Loaded<Evidence>>) -> Sink {
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: None,
-        matrix: None,
-        state: None,
-        scope: Some(s),
-        evidence: e,
-        agent_settings: [None, None],
-        fs: &NoFs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { scope: Some(s), evidence: e, ..Context::bare(&NoFs) };
     let mut sink = Sink::default();
     super::run(&ctx, &mut sink);
     sink

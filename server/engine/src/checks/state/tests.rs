@@ -1,7 +1,5 @@
 //! Tests of the state checks.
 
-use std::path::Path;
-
 use crate::checks::pipeline::tests::FakeFs;
 use crate::checks::{Context, Sink};
 use crate::diagnostic::{Code, Fix, Severity};
@@ -15,18 +13,7 @@ fn run(state_text: &str, fs: &dyn FsView) -> Vec<(Code, String, Severity, String
     let p = pipeline::load("pipeline.yaml", PIPELINE.into());
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
     let s = state::load(".factory/state.json", state_text.into());
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: Some(&p),
-        matrix: None,
-        state: Some(&s),
-        scope: None,
-        evidence: None,
-        agent_settings: [None, None],
-        fs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { pipeline: Some(&p), state: Some(&s), ..Context::bare(fs) };
     let mut sink = Sink::default();
     super::run(&ctx, &mut sink);
     sink.findings
@@ -101,18 +88,7 @@ fn missing_outputs_carry_their_repairs() {
     let p = pipeline::load("pipeline.yaml", PIPELINE.into());
     let s = state::load(".factory/state.json", text.into());
     let fs = FakeFs(vec!["input/idea.md", "artifacts/backend/a.ts"]);
-    let ctx = Context {
-        root: Path::new("/nonexistent"),
-        pipeline: Some(&p),
-        matrix: None,
-        state: Some(&s),
-        scope: None,
-        evidence: None,
-        agent_settings: [None, None],
-        fs: &fs,
-        changes: &[],
-        git: None,
-    };
+    let ctx = Context { pipeline: Some(&p), state: Some(&s), ..Context::bare(&fs) };
     let mut sink = Sink::default();
     super::run(&ctx, &mut sink);
     let found: Vec<_> = sink.findings.iter().map(|f| &f.diagnostic).collect();

@@ -13,14 +13,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+. "$here/../agent_cli.sh"
 version="${CC_VERSION:-2.1.197}"
 prefix="${CC_PREFIX:-$HOME/.cache/tollgate-e2e/claude-code-$version}"
-claude="$prefix/node_modules/.bin/claude"
-if ! "$claude" --version >/dev/null 2>&1; then
-  echo "installing @anthropic-ai/claude-code@$version into $prefix" >&2
-  mkdir -p "$prefix"
-  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$version" >&2
-fi
+claude="$(npm_cli @anthropic-ai/claude-code "$version" "$prefix" claude)"
 if ! "$claude" --version >/dev/null 2>&1; then
   # The tarball ships bin/claude.exe as a stub that its postinstall replaces with the native
   # binary; when install scripts were blocked, run it by hand, else use the platform package.
@@ -33,12 +29,7 @@ if ! command -v bwrap >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; the
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq bubblewrap socat >/dev/null
 fi
-bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
-if [ ! -x "$bin" ]; then
-  echo "building $bin (cargo build --release)" >&2
-  (cd "$repo" && env -u CARGO_TARGET_DIR cargo build --release --locked -q)
-fi
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+bin="$(tollgate_bin "$repo")"
 work="${WORKDIR:-$repo/tests/e2e/artifacts/claude-code}"
 mkdir -p "$work"
 exec python3 "$here/e2e.py" "$claude" "$bin" "$repo/tests/fixtures/agent-app-factory" "$work"

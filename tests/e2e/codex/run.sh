@@ -15,21 +15,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+. "$here/../agent_cli.sh"
 version="${CODEX_VERSION:-0.171.0}"
 prefix="${CODEX_PREFIX:-$HOME/.cache/tollgate-e2e/codex-$version}"
-codex="$prefix/node_modules/.bin/codex"
-if ! "$codex" --version >/dev/null 2>&1; then
-  echo "installing @openai/codex@$version into $prefix" >&2
-  mkdir -p "$prefix"
-  # The native binary (with its own bubblewrap) comes in the platform package, an optional dependency.
-  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@openai/codex@$version" >&2
-fi
-bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
-if [ ! -x "$bin" ]; then
-  echo "building $bin (cargo build --release)" >&2
-  (cd "$repo" && env -u CARGO_TARGET_DIR cargo build --release --locked -q)
-fi
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+# The native binary (with its own bubblewrap) comes in the platform package, an optional dependency.
+codex="$(npm_cli @openai/codex "$version" "$prefix" codex)"
+bin="$(tollgate_bin "$repo")"
 work="${WORKDIR:-$repo/tests/e2e/artifacts/codex}"
 tmp="$(cd "${TMPDIR:-/tmp}" && pwd -P)"
 case "$(mkdir -p "$work" && cd "$work" && pwd -P)/" in

@@ -13,20 +13,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
+. "$here/../agent_cli.sh"
 version="${GEMINI_VERSION:-0.61.0}"
 prefix="${GEMINI_PREFIX:-$HOME/.cache/tollgate-e2e/gemini-cli-$version}"
-gemini="$prefix/node_modules/.bin/gemini"
-if ! "$gemini" --version >/dev/null 2>&1; then
-  echo "installing @google/gemini-cli@$version into $prefix" >&2
-  mkdir -p "$prefix"
-  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "@google/gemini-cli@$version" >&2
-fi
-bin="${TOLLGATE_BIN:-$repo/target/release/tollgate}"
-if [ ! -x "$bin" ]; then
-  echo "building $bin (cargo build --release)" >&2
-  (cd "$repo" && env -u CARGO_TARGET_DIR cargo build --release --locked -q)
-fi
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+gemini="$(npm_cli @google/gemini-cli "$version" "$prefix" gemini)"
+bin="$(tollgate_bin "$repo")"
 work="${WORKDIR:-$repo/tests/e2e/artifacts/gemini-cli}"
 mkdir -p "$work"
 exec python3 "$here/e2e.py" "$gemini" "$bin" "$repo/tests/fixtures/agent-app-factory" "$work"

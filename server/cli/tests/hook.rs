@@ -1,6 +1,6 @@
 //! `tollgate hook <agent>` as the agents run it: one process, one event on
-//! stdin (SPEC 8). Claude Code's and Codex's events are recorded from the real
-//! CLIs; Gemini CLI's are written from its documentation (`hook_events/README.md`).
+//! stdin (SPEC 8). The events of all three agents are recorded from their real
+//! CLIs (`hook_events/README.md`).
 
 mod common;
 use common::{copy_dir, fixtures, git_commit, write};

@@ -205,7 +205,10 @@ pub fn decide(w: &ProposedWrite) -> Result<Decision, String> {
             first.diagnostic.data.fixes.iter().find(|f| matches!(f, Fix::ExpandScope { .. })).cloned(),
         ),
     };
-    deny(code, messages.join(" Also: "), instead, fix)
+    // Each finding a sentence of its own ("… access). Also: …").
+    let sentences: Vec<String> =
+        messages.into_iter().map(|m| if m.ends_with('.') { m } else { format!("{m}.") }).collect();
+    deny(code, sentences.join(" Also: "), instead, fix)
 }
 
 /// The current stage of the root's active run.

@@ -154,7 +154,14 @@ fn a_refusal_names_the_stage_the_rule_the_return_point_and_a_next_step() {
         d.message
     );
     // Also outside the scope: both findings are named.
-    assert!(d.message.contains(" Also: stage `code` may not create `artifacts/prd/sneaky.md`, which no allow entry"));
+    assert!(
+        d.message.contains(
+            "(quarantine the file, or a person grants write access). Also: stage `code` may not create \
+             `artifacts/prd/sneaky.md`, which no allow entry"
+        ),
+        "{}",
+        d.message
+    );
     assert_eq!(d.fix, Some(Fix::GrantWrite { stage: "code".into(), path: "artifacts/prd/sneaky.md".into() }));
 
     let Decision::Deny(d) = write_of(&dir.join("artifacts/backend/prisma/schema.prisma"), "x") else { panic!() };
